@@ -1,0 +1,310 @@
+//! The verdict for one table and the sentence that explains it. The sentence is the Config
+//! annotation (cut to 256 characters) and the first line of `explain`.
+
+use super::selection::{Blocker, Construct, PlanState, SelectionTrace};
+use crate::model::{BackupPlan, OptIn, Selection};
+use serde::Serialize;
+use std::fmt;
+
+/// What `PutEvaluations` accepts. `INSUFFICIENT_DATA` is deliberately absent: Config rejects it
+/// from custom rules, so ambiguity is reported as NON_COMPLIANT with a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Compliance {
+    /// Covered by at least one plan under every plausible reading.
+    Compliant,
+    /// Not covered, or covered only under a reading AWS does not document.
+    NonCompliant,
+    /// Not evaluated (e.g. the table is being created or deleted).
+    NotApplicable,
+}
+
+impl Compliance {
+    /// The `ComplianceType` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compliance::Compliant => "COMPLIANT",
+            Compliance::NonCompliant => "NON_COMPLIANT",
+            Compliance::NotApplicable => "NOT_APPLICABLE",
+        }
+    }
+}
+
+impl fmt::Display for Compliance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One selection that covers the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Covering {
+    /// `BackupPlanId`.
+    pub backup_plan_id: String,
+    /// `BackupPlanName`.
+    pub backup_plan_name: String,
+    /// `SelectionId`.
+    pub selection_id: String,
+    /// `SelectionName`.
+    pub selection_name: String,
+}
+
+impl Covering {
+    /// The covering pair, from the plan and selection.
+    pub fn new(plan: &BackupPlan, selection: &Selection) -> Covering {
+        Covering {
+            backup_plan_id: plan.id.clone(),
+            backup_plan_name: plan.name.clone(),
+            selection_id: selection.id.clone(),
+            selection_name: selection.name.clone(),
+        }
+    }
+
+    /// Organization policy plans have IDs under `orgs/`.
+    pub fn is_org_policy(&self) -> bool {
+        self.backup_plan_id.starts_with("orgs/")
+    }
+}
+
+/// The kind of reason, for programs; the sentence is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ReasonKind {
+    /// At least one selection covers the table.
+    Covered,
+    /// The table's status is not evaluated.
+    TableStatus,
+    /// Coverage depends on a construct AWS does not document.
+    Ambiguous,
+    /// Only opt-in-dependent paths select the table, and opt-in is off.
+    NotOptedIn,
+    /// `NotResources` excludes it.
+    Excluded,
+    /// A condition fails.
+    ConditionFailed,
+    /// Selected by a plan that is deleted, rule-less or elsewhere.
+    PlanInactive,
+    /// Named only by a `ListOfTags` entry AWS cannot apply.
+    UnsupportedTagType,
+    /// A selection with neither `Resources` nor `ListOfTags`.
+    InvalidSelection,
+    /// Nothing mentions the table.
+    NoSelection,
+}
+
+/// A verdict and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// COMPLIANT / NON_COMPLIANT / NOT_APPLICABLE.
+    pub compliance: Compliance,
+    /// What kind of reason decided it.
+    pub kind: ReasonKind,
+    /// The reason as a sentence.
+    pub reason: String,
+    /// Every covering selection, in catalog order (empty unless COMPLIANT).
+    pub covered_by: Vec<Covering>,
+}
+
+/// Config's limit on `Annotation`.
+pub const ANNOTATION_MAX: usize = 256;
+const TRUNCATION_MARKER: &str = " [truncated]";
+
+impl Verdict {
+    /// The reason cut to Config's 256-character limit, with a visible marker when cut. Cutting
+    /// by bytes keeps it within the limit however Config counts characters.
+    pub fn annotation(&self) -> String {
+        truncate_annotation(&self.reason)
+    }
+
+    /// NOT_APPLICABLE because of the table's status.
+    pub fn table_status(status: &str) -> Verdict {
+        Verdict {
+            compliance: Compliance::NotApplicable,
+            kind: ReasonKind::TableStatus,
+            reason: format!(
+                "not evaluated: table status is {status}; only ACTIVE or UPDATING tables are evaluated"
+            ),
+            covered_by: Vec::new(),
+        }
+    }
+
+    /// COMPLIANT, listing every covering selection.
+    pub fn covered(covered_by: Vec<Covering>) -> Verdict {
+        let parts: Vec<String> = covered_by
+            .iter()
+            .map(|c| {
+                let kind = if c.is_org_policy() {
+                    "organization policy plan"
+                } else {
+                    "plan"
+                };
+                format!(
+                    "{kind} `{}` ({}) selection `{}` ({})",
+                    c.backup_plan_name, c.backup_plan_id, c.selection_name, c.selection_id
+                )
+            })
+            .collect();
+        Verdict {
+            compliance: Compliance::Compliant,
+            kind: ReasonKind::Covered,
+            reason: format!("covered by {}", parts.join("; ")),
+            covered_by,
+        }
+    }
+
+    /// NON_COMPLIANT because of the most useful blocker, or because nothing mentions the table.
+    /// `others` counts the further selections that mention it without covering it.
+    pub fn not_covered(
+        best: Option<(&SelectionTrace<'_>, &Blocker<'_>)>,
+        others: usize,
+        plans: usize,
+        region: &str,
+    ) -> Verdict {
+        let (kind, mut reason) = match best {
+            Some((trace, blocker)) => describe(trace, blocker, region),
+            None => {
+                let reason = match plans {
+                    0 => format!("not covered: there are no backup plans in {region}"),
+                    1 => format!("not covered: no selection of the 1 backup plan in {region} mentions this table"),
+                    n => format!("not covered: no selection of the {n} backup plans in {region} mentions this table"),
+                };
+                (ReasonKind::NoSelection, reason)
+            }
+        };
+        if others > 0 {
+            reason.push_str(&format!(" (+{others} more; run explain)"));
+        }
+        Verdict {
+            compliance: Compliance::NonCompliant,
+            kind,
+            reason,
+            covered_by: Vec::new(),
+        }
+    }
+}
+
+/// Cuts `text` to at most [`ANNOTATION_MAX`] bytes on a character boundary, ending in
+/// ` [truncated]` when anything was cut.
+pub fn truncate_annotation(text: &str) -> String {
+    if text.len() <= ANNOTATION_MAX {
+        return text.to_string();
+    }
+    let mut end = ANNOTATION_MAX - TRUNCATION_MARKER.len();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{TRUNCATION_MARKER}", &text[..end])
+}
+
+/// "selection `x` of plan `y`", naming organization policy plans as such.
+pub fn selection_phrase(plan: &BackupPlan, selection: &Selection) -> String {
+    let kind = if plan.is_org_policy() {
+        "organization policy plan"
+    } else {
+        "plan"
+    };
+    format!("selection `{}` of {kind} `{}`", selection.name, plan.name)
+}
+
+fn describe(
+    trace: &SelectionTrace<'_>,
+    blocker: &Blocker<'_>,
+    region: &str,
+) -> (ReasonKind, String) {
+    let at = selection_phrase(trace.plan, trace.selection);
+    match blocker {
+        Blocker::Ambiguous(Construct::OptIn, why) => (
+            ReasonKind::Ambiguous,
+            format!(
+                "not covered (ambiguous): {at} selects it through {} which needs DynamoDB opt-in in {region}, but {why}",
+                trace.opt_in_path()
+            ),
+        ),
+        Blocker::Ambiguous(construct, why) => {
+            let what = match construct {
+                Construct::Resource(p) => format!("pattern `{p}`"),
+                Construct::NotResource(p) => format!("NotResources pattern `{p}`"),
+                Construct::ListOfTags(c) => format!("ListOfTags {}={}", c.key, c.value),
+                Construct::Condition(c) => format!("condition {c}"),
+                Construct::OptIn => "opt-in".to_string(),
+            };
+            (
+                ReasonKind::Ambiguous,
+                format!("not covered (ambiguous): {what} in {at}: {why}"),
+            )
+        }
+        Blocker::NotOptedIn => (
+            ReasonKind::NotOptedIn,
+            format!(
+                "not covered: DynamoDB is not opted in to AWS Backup in {region}; {at} selects it only through {}",
+                trace.opt_in_path()
+            ),
+        ),
+        Blocker::Excluded(p) => (
+            ReasonKind::Excluded,
+            format!("not covered: excluded by NotResources `{p}` in {at}"),
+        ),
+        Blocker::ConditionFailed(c, seen) => {
+            let saw = match seen {
+                None => "tag absent".to_string(),
+                Some(v) => format!("tag is `{v}`"),
+            };
+            (
+                ReasonKind::ConditionFailed,
+                format!("not covered: condition {c} failed ({saw}) in {at}"),
+            )
+        }
+        Blocker::PlanInactive(state) => {
+            let why = match state {
+                PlanState::Deleted(date) => format!("was deleted on {date}"),
+                PlanState::NoRules => "has no rules, so it schedules no backups".to_string(),
+                PlanState::OtherScope => format!(
+                    "lives in account {} Region {}; plans cover only their own account and Region",
+                    trace.plan.account, trace.plan.region
+                ),
+                PlanState::Active => "is active".to_string(),
+            };
+            (
+                ReasonKind::PlanInactive,
+                format!("not covered: {at} selects it, but the plan {why}"),
+            )
+        }
+        Blocker::UnsupportedTagType(c) => (
+            ReasonKind::UnsupportedTagType,
+            format!(
+                "not covered: ListOfTags {} {}={} in {at} is ignored: AWS Backup supports only STRINGEQUALS",
+                c.condition_type, c.key, c.value
+            ),
+        ),
+        Blocker::Invalid => (
+            ReasonKind::InvalidSelection,
+            format!("not covered: {at} is invalid (neither Resources nor ListOfTags) and selects nothing"),
+        ),
+    }
+}
+
+/// How `explain` names an opt-in setting.
+pub fn opt_in_words(setting: OptIn) -> &'static str {
+    match setting {
+        OptIn::Enabled => "DynamoDB opted in",
+        OptIn::Disabled => "DynamoDB not opted in",
+        OptIn::KeyAbsent => "no DynamoDB key in ResourceTypeOptInPreference",
+        OptIn::NotCaptured => "opt-in settings not captured",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_annotations_are_cut_with_a_marker() {
+        let long = "é".repeat(300);
+        let cut = truncate_annotation(&long);
+        assert!(cut.len() <= ANNOTATION_MAX, "{}", cut.len());
+        assert!(cut.ends_with(" [truncated]"));
+        assert_eq!(truncate_annotation("short"), "short");
+        let exact = "x".repeat(ANNOTATION_MAX);
+        assert_eq!(truncate_annotation(&exact), exact);
+    }
+}

@@ -1,0 +1,297 @@
+//! Domain types: what an account's AWS Backup configuration and DynamoDB tables look like to the
+//! coverage engine. Nothing here knows about JSON files, Config events or the AWS SDK; the
+//! snapshot loader and (later) the AWS adapters convert into these types once, at the edge.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The Config resource type this rule evaluates.
+pub const DYNAMODB_TABLE_TYPE: &str = "AWS::DynamoDB::Table";
+
+/// The tag-key prefix AWS Backup documents for `Conditions` keys (and accepts in `ListOfTags`).
+pub const RESOURCE_TAG_PREFIX: &str = "aws:ResourceTag/";
+
+/// A DynamoDB table ARN, split into the parts that decide which plans may cover it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableArn {
+    /// The whole ARN, byte for byte as AWS reports it.
+    pub arn: String,
+    /// `aws`, `aws-us-gov`, `aws-cn`, …
+    pub partition: String,
+    /// The Region segment, e.g. `us-east-1`.
+    pub region: String,
+    /// The 12-digit account segment.
+    pub account: String,
+    /// The table name after `table/`.
+    pub name: String,
+}
+
+impl TableArn {
+    /// Parses `arn:<partition>:dynamodb:<region>:<account>:table/<name>`.
+    ///
+    /// Index and stream ARNs (`table/<name>/index/…`) are refused: they are not tables, and a
+    /// verdict for one would be a verdict about the wrong resource.
+    pub fn parse(arn: &str) -> Option<TableArn> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
+            return None;
+        };
+        let name = resource.strip_prefix("table/")?;
+        let ok = *prefix == "arn"
+            && *service == "dynamodb"
+            && !partition.is_empty()
+            && !region.is_empty()
+            && !account.is_empty()
+            && !name.is_empty()
+            && !name.contains('/');
+        ok.then(|| TableArn {
+            arn: arn.to_string(),
+            partition: partition.to_string(),
+            region: region.to_string(),
+            account: account.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for TableArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
+/// A table's tags: keys and values are case-sensitive UTF-8, as DynamoDB stores them.
+pub type Tags = BTreeMap<String, String>;
+
+/// One DynamoDB table as the rule sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The table name (Config's `resourceId`).
+    pub name: String,
+    /// The table ARN.
+    pub arn: TableArn,
+    /// `TableStatus` as DynamoDB reports it; `None` when the source did not say.
+    pub status: Option<String>,
+    /// The table's current tags.
+    pub tags: Tags,
+}
+
+impl Table {
+    /// Whether a table in this status is evaluated at all. Security Hub DynamoDB.4 evaluates
+    /// ACTIVE tables; UPDATING tables are live tables too, and a source that gives no status
+    /// (older snapshots) is taken as live rather than silently skipped.
+    pub fn status_is_evaluated(&self) -> bool {
+        matches!(
+            self.status.as_deref(),
+            None | Some("ACTIVE") | Some("UPDATING")
+        )
+    }
+}
+
+/// What `DescribeRegionSettings` says about DynamoDB in `ResourceTypeOptInPreference`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptIn {
+    /// `"DynamoDB": true`.
+    Enabled,
+    /// `"DynamoDB": false`.
+    Disabled,
+    /// The map was read but has no `DynamoDB` key (undocumented; ambiguity A7).
+    KeyAbsent,
+    /// The settings were never read (a snapshot without `ResourceTypeOptInPreference`).
+    NotCaptured,
+}
+
+impl OptIn {
+    /// Reads the `DynamoDB` entry of an opt-in map; `None` means the map itself is missing.
+    pub fn from_map(map: Option<&BTreeMap<String, bool>>) -> OptIn {
+        match map {
+            None => OptIn::NotCaptured,
+            Some(m) => match m.get("DynamoDB") {
+                Some(true) => OptIn::Enabled,
+                Some(false) => OptIn::Disabled,
+                None => OptIn::KeyAbsent,
+            },
+        }
+    }
+}
+
+/// The Region-level AWS Backup settings that matter to coverage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionSettings {
+    /// Service opt-in for DynamoDB.
+    pub dynamodb_opt_in: OptIn,
+    /// `ResourceTypeManagementPreference["DynamoDB"]` (advanced DynamoDB backup). Shown by
+    /// `explain`; it does not decide coverage (spec §4.3).
+    pub dynamodb_management: Option<bool>,
+}
+
+/// One rule of a backup plan. Only its presence decides coverage today; the rest is kept so
+/// `explain` can show what the plan does and later policy checks can read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupRule {
+    /// `RuleName`.
+    pub name: String,
+    /// `TargetBackupVaultName`.
+    pub target_vault: Option<String>,
+    /// `ScheduleExpression`.
+    pub schedule: Option<String>,
+}
+
+/// A backup plan as listed in one account and Region, with its rules and selections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupPlan {
+    /// `BackupPlanId`; organization policy plans start with `orgs/`.
+    pub id: String,
+    /// `BackupPlanName`.
+    pub name: String,
+    /// `BackupPlanArn`, when known.
+    pub arn: Option<String>,
+    /// `VersionId`, when known.
+    pub version_id: Option<String>,
+    /// `DeletionDate` as the source printed it; `Some` means the plan is deleted.
+    pub deletion_date: Option<String>,
+    /// The account the plan lives in.
+    pub account: String,
+    /// The Region the plan lives in.
+    pub region: String,
+    /// The plan's rules; a plan without rules schedules nothing.
+    pub rules: Vec<BackupRule>,
+    /// The plan's resource assignments.
+    pub selections: Vec<Selection>,
+}
+
+impl BackupPlan {
+    /// Plans created by an AWS Organizations backup policy have IDs under `orgs/`.
+    pub fn is_org_policy(&self) -> bool {
+        self.id.starts_with("orgs/")
+    }
+}
+
+/// One `ListOfTags` entry (`ConditionType`, `ConditionKey`, `ConditionValue`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCondition {
+    /// `ConditionType`; AWS Backup supports only `STRINGEQUALS`.
+    pub condition_type: String,
+    /// `ConditionKey`, with or without the `aws:ResourceTag/` prefix.
+    pub key: String,
+    /// `ConditionValue`.
+    pub value: String,
+}
+
+/// A `Conditions` operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConditionOperator {
+    /// `StringEquals`.
+    StringEquals,
+    /// `StringNotEquals`.
+    StringNotEquals,
+    /// `StringLike`.
+    StringLike,
+    /// `StringNotLike`.
+    StringNotLike,
+    /// Any other operator name. Kept, never dropped: dropping an operator would silently widen
+    /// the selection, so it evaluates to *unknown*.
+    Unsupported(String),
+}
+
+impl ConditionOperator {
+    /// Maps an operator name exactly as AWS spells it.
+    pub fn from_name(name: &str) -> ConditionOperator {
+        match name {
+            "StringEquals" => ConditionOperator::StringEquals,
+            "StringNotEquals" => ConditionOperator::StringNotEquals,
+            "StringLike" => ConditionOperator::StringLike,
+            "StringNotLike" => ConditionOperator::StringNotLike,
+            other => ConditionOperator::Unsupported(other.to_string()),
+        }
+    }
+
+    /// The operator's name as AWS spells it.
+    pub fn name(&self) -> &str {
+        match self {
+            ConditionOperator::StringEquals => "StringEquals",
+            ConditionOperator::StringNotEquals => "StringNotEquals",
+            ConditionOperator::StringLike => "StringLike",
+            ConditionOperator::StringNotLike => "StringNotLike",
+            ConditionOperator::Unsupported(name) => name,
+        }
+    }
+
+    /// Position in AWS's documented order, used to print conditions the same way every time.
+    pub fn rank(&self) -> u8 {
+        match self {
+            ConditionOperator::StringEquals => 0,
+            ConditionOperator::StringNotEquals => 1,
+            ConditionOperator::StringLike => 2,
+            ConditionOperator::StringNotLike => 3,
+            ConditionOperator::Unsupported(_) => 4,
+        }
+    }
+}
+
+/// One `Conditions` entry: operator, `ConditionKey`, `ConditionValue`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// The operator list this entry came from.
+    pub operator: ConditionOperator,
+    /// `ConditionKey`, normally `aws:ResourceTag/<key>`.
+    pub key: String,
+    /// `ConditionValue`.
+    pub value: String,
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}={}", self.operator.name(), self.key, self.value)
+    }
+}
+
+/// A backup selection (resource assignment) in `GetBackupSelection`'s terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// `SelectionId`.
+    pub id: String,
+    /// `SelectionName` (the ID when the source had no name).
+    pub name: String,
+    /// `IamRoleArn`, when known.
+    pub iam_role_arn: Option<String>,
+    /// `Resources`: ARN patterns, OR-ed.
+    pub resources: Vec<String>,
+    /// `NotResources`: ARN patterns that exclude, OR-ed.
+    pub not_resources: Vec<String>,
+    /// `ListOfTags`: tag equalities, OR-ed with each other and with `Resources`.
+    pub list_of_tags: Vec<TagCondition>,
+    /// `Conditions`: every entry AND-ed, in AWS's documented operator order.
+    pub conditions: Vec<Condition>,
+}
+
+/// Everything AWS Backup holds for one account and Region that decides coverage there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionCatalog {
+    /// The account the catalog was read in.
+    pub account: String,
+    /// The Region the catalog was read in.
+    pub region: String,
+    /// `DescribeRegionSettings`.
+    pub settings: RegionSettings,
+    /// `ListBackupPlans` (+ `GetBackupPlan`, `ListBackupSelections`, `GetBackupSelection`).
+    pub plans: Vec<BackupPlan>,
+}
+
+/// One Region of a snapshot: its Backup catalog and its tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionSnapshot {
+    /// The Backup configuration of this account and Region.
+    pub catalog: RegionCatalog,
+    /// The DynamoDB tables of this account and Region.
+    pub tables: Vec<Table>,
+}
+
+/// One account's Backup configuration and tables, Region by Region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The account ID.
+    pub account_id: String,
+    /// Regions in file order.
+    pub regions: Vec<RegionSnapshot>,
+}

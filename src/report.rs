@@ -1,0 +1,406 @@
+//! PURE. How verdicts are printed: the `evaluate` table and JSON, and the `explain` walk-through.
+//! Everything is written to a `Write` so the CLI stays glue and tests can capture output.
+
+use crate::coverage::pattern::Match;
+use crate::coverage::selection::{EntryCheck, PatternCheck, PlanState, SelectionTrace};
+use crate::coverage::tags::TagCheck;
+use crate::coverage::verdict::{opt_in_words, selection_phrase};
+use crate::coverage::{Compliance, Covering, Explanation, Tri, Verdict};
+use crate::model::{RegionSnapshot, DYNAMODB_TABLE_TYPE};
+use crate::rule::TableEvaluation;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// One element of `{"Evaluations": […]}`: the `PutEvaluations` fields plus where and why.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EvaluationJson<'a> {
+    /// Always `AWS::DynamoDB::Table`.
+    pub compliance_resource_type: &'static str,
+    /// The table name.
+    pub compliance_resource_id: &'a str,
+    /// COMPLIANT / NON_COMPLIANT / NOT_APPLICABLE.
+    pub compliance_type: Compliance,
+    /// The reason, cut to 256 characters.
+    pub annotation: String,
+    /// The table ARN.
+    pub resource_arn: &'a str,
+    /// The table's Region.
+    pub region: &'a str,
+    /// Every covering selection, in snapshot order.
+    pub covered_by: &'a [Covering],
+}
+
+impl<'a> From<&'a TableEvaluation<'a>> for EvaluationJson<'a> {
+    fn from(e: &'a TableEvaluation<'a>) -> Self {
+        EvaluationJson {
+            compliance_resource_type: DYNAMODB_TABLE_TYPE,
+            compliance_resource_id: &e.table.name,
+            compliance_type: e.verdict.compliance,
+            annotation: e.verdict.annotation(),
+            resource_arn: &e.table.arn.arn,
+            region: e.region,
+            covered_by: &e.verdict.covered_by,
+        }
+    }
+}
+
+/// Counts per verdict.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// COMPLIANT tables.
+    pub compliant: usize,
+    /// NON_COMPLIANT tables.
+    pub non_compliant: usize,
+    /// NOT_APPLICABLE tables.
+    pub not_applicable: usize,
+}
+
+impl Summary {
+    /// Counts the verdicts.
+    pub fn of(evaluations: &[TableEvaluation<'_>]) -> Summary {
+        let mut s = Summary::default();
+        for e in evaluations {
+            match e.verdict.compliance {
+                Compliance::Compliant => s.compliant += 1,
+                Compliance::NonCompliant => s.non_compliant += 1,
+                Compliance::NotApplicable => s.not_applicable += 1,
+            }
+        }
+        s
+    }
+}
+
+/// `{"Evaluations": […]}`, pretty-printed.
+pub fn write_evaluations_json(
+    out: &mut impl Write,
+    evaluations: &[TableEvaluation<'_>],
+) -> io::Result<()> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Doc<'a> {
+        evaluations: Vec<EvaluationJson<'a>>,
+    }
+    let doc = Doc {
+        evaluations: evaluations.iter().map(EvaluationJson::from).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// An aligned table of table, Region, verdict and reason, then a summary line.
+pub fn write_evaluations_text(
+    out: &mut impl Write,
+    evaluations: &[TableEvaluation<'_>],
+) -> io::Result<()> {
+    let headers = ["TABLE", "REGION", "VERDICT"];
+    let w_table = evaluations
+        .iter()
+        .map(|e| e.table.name.len())
+        .chain([headers[0].len()])
+        .max()
+        .unwrap_or(0);
+    let w_region = evaluations
+        .iter()
+        .map(|e| e.region.len())
+        .chain([headers[1].len()])
+        .max()
+        .unwrap_or(0);
+    let w_verdict = "NOT_APPLICABLE".len();
+    writeln!(
+        out,
+        "{:w_table$}  {:w_region$}  {:w_verdict$}  REASON",
+        headers[0], headers[1], headers[2]
+    )?;
+    for e in evaluations {
+        writeln!(
+            out,
+            "{:w_table$}  {:w_region$}  {:w_verdict$}  {}",
+            e.table.name,
+            e.region,
+            e.verdict.compliance.as_str(),
+            e.verdict.reason
+        )?;
+    }
+    let s = Summary::of(evaluations);
+    writeln!(
+        out,
+        "\n{} compliant, {} non-compliant, {} not applicable ({} tables)",
+        s.compliant,
+        s.non_compliant,
+        s.not_applicable,
+        evaluations.len()
+    )
+}
+
+fn match_words(m: &Match) -> String {
+    match &m.ambiguity {
+        Some(why) => format!("{} ({why})", m.value),
+        None => m.value.to_string(),
+    }
+}
+
+fn tag_words(c: &TagCheck<'_>) -> String {
+    let seen = match (c.key, c.seen) {
+        (None, _) => String::new(),
+        (Some(_), None) => ", tag absent".to_string(),
+        (Some(_), Some(v)) => format!(", tag is `{v}`"),
+    };
+    let unsupported = if c.unsupported_type {
+        ", ignored: only STRINGEQUALS is supported"
+    } else {
+        ""
+    };
+    format!("{}{seen}{unsupported}", match_words(&c.result))
+}
+
+fn write_patterns(
+    out: &mut impl Write,
+    label: &str,
+    all: usize,
+    hits: &[PatternCheck<'_>],
+) -> io::Result<()> {
+    if all == 0 {
+        return Ok(());
+    }
+    if hits.is_empty() {
+        let s = if all == 1 { "" } else { "s" };
+        return writeln!(out, "      {label}: none of {all} pattern{s} matches");
+    }
+    for h in hits {
+        let kind = if h.names_table_type {
+            " [names the table type]"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "      {label} `{}`: {}{kind}",
+            h.pattern,
+            match_words(&h.result)
+        )?;
+    }
+    let rest = all - hits.len();
+    if rest > 0 {
+        writeln!(out, "      {label}: {rest} other pattern(s) do not match")?;
+    }
+    Ok(())
+}
+
+fn write_trace(out: &mut impl Write, t: &SelectionTrace<'_>, region: &str) -> io::Result<()> {
+    let s = t.selection;
+    writeln!(out, "  selection `{}` ({}): {}", s.name, s.id, t.result)?;
+    if !t.valid {
+        writeln!(
+            out,
+            "      invalid: neither Resources nor ListOfTags, so it selects nothing"
+        )?;
+        return Ok(());
+    }
+    write_patterns(out, "Resources", s.resources.len(), &t.resources)?;
+    for EntryCheck { entry, check } in &t.list_of_tags {
+        writeln!(
+            out,
+            "      ListOfTags {} {}={}: {}",
+            entry.condition_type,
+            entry.key,
+            entry.value,
+            tag_words(check)
+        )?;
+    }
+    writeln!(
+        out,
+        "      included (Resources or ListOfTags): {}",
+        t.included
+    )?;
+    write_patterns(out, "NotResources", s.not_resources.len(), &t.not_resources)?;
+    writeln!(out, "      excluded (NotResources): {}", t.excluded)?;
+    for EntryCheck { entry, check } in &t.conditions {
+        writeln!(out, "      condition {entry}: {}", tag_words(check))?;
+    }
+    writeln!(out, "      conditions all hold: {}", t.conditions_ok)?;
+    let opt_in = match (t.opt_in.explicit, t.opt_in.value) {
+        (Some(p), _) => format!("yes (`{p}` names the table type, so opt-in does not apply)"),
+        (None, v) => format!(
+            "{v} ({} in {region}; selected through {})",
+            opt_in_words(t.opt_in.setting),
+            t.opt_in_path()
+        ),
+    };
+    writeln!(out, "      service opt-in: {opt_in}")?;
+    match t.plan_state {
+        PlanState::Active => {}
+        PlanState::Deleted(d) => writeln!(out, "      plan deleted on {d}: cannot cover")?,
+        PlanState::NoRules => writeln!(out, "      plan has no rules: cannot cover")?,
+        PlanState::OtherScope => writeln!(
+            out,
+            "      plan lives in account {} Region {}: cannot cover this table",
+            t.plan.account, t.plan.region
+        )?,
+    }
+    writeln!(out, "      => covers this table: {}", t.result)
+}
+
+/// The `explain` walk-through as text.
+pub fn write_explanation_text(
+    out: &mut impl Write,
+    region: &RegionSnapshot,
+    e: &Explanation<'_>,
+) -> io::Result<()> {
+    let t = e.table;
+    let c = &region.catalog;
+    writeln!(out, "table {} ({})", t.name, t.arn)?;
+    writeln!(
+        out,
+        "  account {}, Region {}, status {}",
+        t.arn.account,
+        t.arn.region,
+        t.status.as_deref().unwrap_or("(not recorded)")
+    )?;
+    let tags: Vec<String> = t.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    writeln!(
+        out,
+        "  tags: {}",
+        if tags.is_empty() {
+            "(none)".to_string()
+        } else {
+            tags.join(", ")
+        }
+    )?;
+    let mgmt = match c.settings.dynamodb_management {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "unknown",
+    };
+    writeln!(
+        out,
+        "  {}: {}; advanced DynamoDB backup: {mgmt} (does not affect coverage)",
+        c.region,
+        opt_in_words(c.settings.dynamodb_opt_in)
+    )?;
+    writeln!(out, "  {} backup plan(s) in {}", c.plans.len(), c.region)?;
+    let mut traces = e.traces.iter().peekable();
+    for plan in &c.plans {
+        let kind = if plan.is_org_policy() {
+            "organization policy plan"
+        } else {
+            "plan"
+        };
+        let rules: Vec<&str> = plan.rules.iter().map(|r| r.name.as_str()).collect();
+        writeln!(
+            out,
+            "\n{kind} `{}` ({}), {} rule(s){}",
+            plan.name,
+            plan.id,
+            rules.len(),
+            if rules.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", rules.join(", "))
+            }
+        )?;
+        if plan.selections.is_empty() {
+            writeln!(out, "  no selections")?;
+        }
+        while let Some(trace) = traces.next_if(|tr| std::ptr::eq(tr.plan, plan)) {
+            write_trace(out, trace, &c.region)?;
+        }
+    }
+    writeln!(out, "\nverdict: {}", e.verdict.compliance)?;
+    writeln!(out, "  {}", e.verdict.reason)?;
+    if e.verdict.annotation() != e.verdict.reason {
+        writeln!(out, "  annotation: {}", e.verdict.annotation())?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MatchJson<'a> {
+    value: Tri,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seen: Option<Option<&'a str>>,
+}
+
+impl<'a> MatchJson<'a> {
+    fn of(m: &Match) -> Self {
+        MatchJson {
+            value: m.value,
+            why: m.ambiguity.as_ref().map(ToString::to_string),
+            seen: None,
+        }
+    }
+    fn tag(c: &TagCheck<'a>) -> Self {
+        MatchJson {
+            seen: c.key.map(|_| c.seen),
+            ..MatchJson::of(&c.result)
+        }
+    }
+}
+
+/// The `explain` walk-through as JSON.
+pub fn write_explanation_json(
+    out: &mut impl Write,
+    region: &RegionSnapshot,
+    e: &Explanation<'_>,
+) -> io::Result<()> {
+    let c = &region.catalog;
+    let selections: Vec<serde_json::Value> = e
+        .traces
+        .iter()
+        .map(|t| {
+            let patterns = |hits: &[PatternCheck<'_>]| -> Vec<serde_json::Value> {
+                hits.iter()
+                    .map(|h| serde_json::json!({"Pattern": h.pattern, "NamesTableType": h.names_table_type, "Match": MatchJson::of(&h.result)}))
+                    .collect()
+            };
+            let plan_state = match t.plan_state {
+                PlanState::Active => "active".to_string(),
+                PlanState::Deleted(d) => format!("deleted {d}"),
+                PlanState::NoRules => "no rules".to_string(),
+                PlanState::OtherScope => format!("in account {} Region {}", t.plan.account, t.plan.region),
+            };
+            serde_json::json!({
+                "BackupPlanId": t.plan.id,
+                "BackupPlanName": t.plan.name,
+                "OrganizationPolicyPlan": t.plan.is_org_policy(),
+                "PlanState": plan_state,
+                "SelectionId": t.selection.id,
+                "SelectionName": t.selection.name,
+                "Phrase": selection_phrase(t.plan, t.selection),
+                "Valid": t.valid,
+                "MatchingResources": patterns(&t.resources),
+                "ListOfTags": t.list_of_tags.iter().map(|c| serde_json::json!({
+                    "ConditionType": c.entry.condition_type, "ConditionKey": c.entry.key, "ConditionValue": c.entry.value,
+                    "Unsupported": c.check.unsupported_type, "Match": MatchJson::tag(&c.check)})).collect::<Vec<_>>(),
+                "Included": t.included,
+                "MatchingNotResources": patterns(&t.not_resources),
+                "Excluded": t.excluded,
+                "Conditions": t.conditions.iter().map(|c| serde_json::json!({
+                    "Operator": c.entry.operator.name(), "ConditionKey": c.entry.key, "ConditionValue": c.entry.value,
+                    "Match": MatchJson::tag(&c.check)})).collect::<Vec<_>>(),
+                "ConditionsHold": t.conditions_ok,
+                "OptIn": {"Value": t.opt_in.value, "ExplicitTableType": t.opt_in.explicit, "Setting": opt_in_words(t.opt_in.setting)},
+                "Covers": t.result,
+            })
+        })
+        .collect();
+    let v: &Verdict = &e.verdict;
+    let doc = serde_json::json!({
+        "Table": {
+            "TableName": e.table.name, "TableArn": e.table.arn.arn, "TableStatus": e.table.status,
+            "Tags": e.table.tags, "Region": c.region, "AccountId": c.account,
+        },
+        "OptIn": opt_in_words(c.settings.dynamodb_opt_in),
+        "BackupPlans": c.plans.len(),
+        "Selections": selections,
+        "Verdict": {
+            "ComplianceType": v.compliance, "ReasonKind": v.kind, "Reason": v.reason,
+            "Annotation": v.annotation(), "CoveredBy": v.covered_by,
+        },
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

@@ -1,0 +1,495 @@
+//! PURE. The snapshot file format: one account's AWS Backup configuration and DynamoDB tables,
+//! Region by Region, in the shapes the AWS CLI prints. Other tools read and write this
+//! contract, so the wire types here are kept apart from the domain types in [`crate::model`].
+//!
+//! Unknown keys are ignored so later versions can add fields. Every error names the JSON path of
+//! the offending value.
+
+use crate::error::Error;
+use crate::model::{
+    BackupPlan, BackupRule, Condition, ConditionOperator, OptIn, RegionCatalog, RegionSettings,
+    RegionSnapshot, Selection, Snapshot, Table, TableArn, TagCondition, Tags,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The whole file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SnapshotFile {
+    /// The account's 12-digit ID.
+    pub account_id: String,
+    /// Per Region.
+    pub regions: BTreeMap<String, RegionFile>,
+}
+
+/// One Region.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RegionFile {
+    /// `DescribeRegionSettings.ResourceTypeOptInPreference`; missing means not captured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type_opt_in_preference: Option<BTreeMap<String, bool>>,
+    /// `DescribeRegionSettings.ResourceTypeManagementPreference`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type_management_preference: Option<BTreeMap<String, bool>>,
+    /// Plans with their rules and selections.
+    pub backup_plans: Vec<PlanFile>,
+    /// DynamoDB tables.
+    pub tables: Vec<TableFile>,
+}
+
+/// One plan: `ListBackupPlans` member + `GetBackupPlan` rules + its selections.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PlanFile {
+    /// `BackupPlanId`.
+    pub backup_plan_id: String,
+    /// `BackupPlanName`.
+    pub backup_plan_name: String,
+    /// `BackupPlanArn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_plan_arn: Option<String>,
+    /// `VersionId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// `DeletionDate`: an ISO timestamp as the AWS CLI prints it, epoch seconds, or null.
+    #[serde(default)]
+    pub deletion_date: Option<serde_json::Value>,
+    /// `BackupPlan.Rules`.
+    pub rules: Vec<RuleFile>,
+    /// The plan's selections.
+    pub selections: Vec<SelectionFile>,
+}
+
+/// One backup rule; the fields coverage reads, the rest ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuleFile {
+    /// `RuleName`.
+    #[serde(default)]
+    pub rule_name: String,
+    /// `TargetBackupVaultName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_backup_vault_name: Option<String>,
+    /// `ScheduleExpression`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_expression: Option<String>,
+}
+
+/// One selection in `GetBackupSelection`'s output shape.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SelectionFile {
+    /// `SelectionId`.
+    pub selection_id: String,
+    /// `BackupSelection`.
+    pub backup_selection: BackupSelectionFile,
+}
+
+/// `BackupSelection`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BackupSelectionFile {
+    /// `SelectionName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_name: Option<String>,
+    /// `IamRoleArn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam_role_arn: Option<String>,
+    /// `Resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// `NotResources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_resources: Option<Vec<String>>,
+    /// `ListOfTags`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_of_tags: Option<Vec<TagConditionFile>>,
+    /// `Conditions`, operator name → entries. A map rather than four fields so that an operator
+    /// this version does not know is kept (and evaluates to unknown) instead of dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<BTreeMap<String, Option<Vec<ConditionParameterFile>>>>,
+}
+
+/// A `ListOfTags` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagConditionFile {
+    /// `ConditionType`.
+    pub condition_type: String,
+    /// `ConditionKey`.
+    pub condition_key: String,
+    /// `ConditionValue`.
+    pub condition_value: String,
+}
+
+/// A `ConditionParameter`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConditionParameterFile {
+    /// `ConditionKey`.
+    pub condition_key: String,
+    /// `ConditionValue`.
+    pub condition_value: String,
+}
+
+/// One table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableFile {
+    /// `TableName`.
+    pub table_name: String,
+    /// `TableArn`.
+    pub table_arn: String,
+    /// `TableStatus`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_status: Option<String>,
+    /// Tags as `ListTagsOfResource` prints them; missing means no tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<TagFile>>,
+}
+
+/// A `{Key, Value}` tag.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagFile {
+    /// `Key`.
+    pub key: String,
+    /// `Value`.
+    pub value: String,
+}
+
+/// Parses and validates a snapshot document.
+pub fn parse(json: &str) -> Result<Snapshot, Error> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let file: SnapshotFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        Error::SnapshotFormat {
+            path: if path == "." {
+                "(top level)".into()
+            } else {
+                path
+            },
+            source: e.into_inner(),
+        }
+    })?;
+    file.try_into()
+}
+
+fn invalid(path: impl Into<String>, expected: impl Into<String>) -> Error {
+    Error::SnapshotInvalid {
+        path: path.into(),
+        expected: expected.into(),
+    }
+}
+
+impl TryFrom<SnapshotFile> for Snapshot {
+    type Error = Error;
+
+    fn try_from(file: SnapshotFile) -> Result<Snapshot, Error> {
+        let account = file.account_id;
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                "AccountId",
+                format!("expected a 12-digit account ID, got `{account}`"),
+            ));
+        }
+        let regions = file
+            .regions
+            .into_iter()
+            .map(|(region, r)| convert_region(&account, region, r))
+            .collect::<Result<_, _>>()?;
+        Ok(Snapshot {
+            account_id: account,
+            regions,
+        })
+    }
+}
+
+fn convert_region(account: &str, region: String, r: RegionFile) -> Result<RegionSnapshot, Error> {
+    let at = format!("Regions.{region}");
+    if region.is_empty() {
+        return Err(invalid(
+            "Regions",
+            "expected Region names as keys, got an empty key",
+        ));
+    }
+    let settings = RegionSettings {
+        dynamodb_opt_in: OptIn::from_map(r.resource_type_opt_in_preference.as_ref()),
+        dynamodb_management: r
+            .resource_type_management_preference
+            .as_ref()
+            .and_then(|m| m.get("DynamoDB").copied()),
+    };
+    let plans = r
+        .backup_plans
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| convert_plan(&format!("{at}.BackupPlans[{i}]"), account, &region, p))
+        .collect::<Result<_, _>>()?;
+    let mut tables: Vec<Table> = Vec::with_capacity(r.tables.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, t) in r.tables.into_iter().enumerate() {
+        let path = format!("{at}.Tables[{i}]");
+        let table = convert_table(&path, account, &region, t)?;
+        if !seen.insert(table.name.clone()) {
+            return Err(invalid(
+                format!("{path}.TableName"),
+                format!("table `{}` is listed twice in {region}", table.name),
+            ));
+        }
+        tables.push(table);
+    }
+    Ok(RegionSnapshot {
+        catalog: RegionCatalog {
+            account: account.to_string(),
+            region,
+            settings,
+            plans,
+        },
+        tables,
+    })
+}
+
+fn convert_table(path: &str, account: &str, region: &str, t: TableFile) -> Result<Table, Error> {
+    let arn = TableArn::parse(&t.table_arn).ok_or_else(|| {
+        invalid(
+            format!("{path}.TableArn"),
+            format!(
+                "expected a DynamoDB table ARN arn:<partition>:dynamodb:<region>:<account>:table/<name>, got `{}`",
+                t.table_arn
+            ),
+        )
+    })?;
+    if arn.region != region || arn.account != account {
+        return Err(invalid(
+            format!("{path}.TableArn"),
+            format!(
+                "the ARN is in account {} Region {}, but the table is listed under account {account} Region {region}",
+                arn.account, arn.region
+            ),
+        ));
+    }
+    if arn.name != t.table_name {
+        return Err(invalid(
+            format!("{path}.TableName"),
+            format!(
+                "expected the TableArn's name `{}`, got `{}`",
+                arn.name, t.table_name
+            ),
+        ));
+    }
+    let mut tags = Tags::new();
+    for (i, tag) in t.tags.unwrap_or_default().into_iter().enumerate() {
+        if tags.insert(tag.key.clone(), tag.value).is_some() {
+            return Err(invalid(
+                format!("{path}.Tags[{i}].Key"),
+                format!("tag key `{}` appears twice; tag keys are unique", tag.key),
+            ));
+        }
+    }
+    Ok(Table {
+        name: t.table_name,
+        arn,
+        status: t.table_status,
+        tags,
+    })
+}
+
+/// Reads `(region, account)` from `arn:<p>:backup:<region>:<account>:backup-plan:<id>`.
+fn plan_arn_scope(arn: &str) -> Option<(&str, &str)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", p, "backup", region, account, rest]
+            if !p.is_empty()
+                && !region.is_empty()
+                && !account.is_empty()
+                && rest.starts_with("backup-plan:") =>
+        {
+            Some((region, account))
+        }
+        _ => None,
+    }
+}
+
+fn convert_plan(path: &str, account: &str, region: &str, p: PlanFile) -> Result<BackupPlan, Error> {
+    // The plan's own ARN says where it lives. Normally that is where it is listed; when it is
+    // not, the ARN wins and the plan covers nothing here (plans are regional).
+    let (plan_region, plan_account) = match p.backup_plan_arn.as_deref() {
+        None => (region.to_string(), account.to_string()),
+        Some(arn) => {
+            let (r, a) = plan_arn_scope(arn).ok_or_else(|| {
+                invalid(
+                    format!("{path}.BackupPlanArn"),
+                    format!("expected arn:<partition>:backup:<region>:<account>:backup-plan:<id>, got `{arn}`"),
+                )
+            })?;
+            (r.to_string(), a.to_string())
+        }
+    };
+    let deletion_date = match p.deletion_date {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(other) => {
+            return Err(invalid(
+                format!("{path}.DeletionDate"),
+                format!("expected a timestamp string, epoch seconds or null, got `{other}`"),
+            ))
+        }
+    };
+    let selections = p
+        .selections
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| convert_selection(&format!("{path}.Selections[{i}]"), s))
+        .collect::<Result<_, _>>()?;
+    Ok(BackupPlan {
+        id: p.backup_plan_id,
+        name: p.backup_plan_name,
+        arn: p.backup_plan_arn,
+        version_id: p.version_id,
+        deletion_date,
+        account: plan_account,
+        region: plan_region,
+        rules: p
+            .rules
+            .into_iter()
+            .map(|r| BackupRule {
+                name: r.rule_name,
+                target_vault: r.target_backup_vault_name,
+                schedule: r.schedule_expression,
+            })
+            .collect(),
+        selections,
+    })
+}
+
+fn convert_selection(path: &str, s: SelectionFile) -> Result<Selection, Error> {
+    if s.selection_id.is_empty() {
+        return Err(invalid(
+            format!("{path}.SelectionId"),
+            "expected a non-empty selection ID",
+        ));
+    }
+    let b = s.backup_selection;
+    let mut conditions: Vec<Condition> = Vec::new();
+    for (op, entries) in b.conditions.unwrap_or_default() {
+        let operator = ConditionOperator::from_name(&op);
+        let entries = entries.unwrap_or_default();
+        if entries.is_empty() {
+            // An empty list constrains nothing under any reading, known operator or not.
+            continue;
+        }
+        conditions.extend(entries.into_iter().map(|c| Condition {
+            operator: operator.clone(),
+            key: c.condition_key,
+            value: c.condition_value,
+        }));
+    }
+    // Print and evaluate in AWS's documented order, whatever order the file had.
+    conditions.sort_by_key(|c| c.operator.rank());
+    Ok(Selection {
+        name: b.selection_name.unwrap_or_else(|| s.selection_id.clone()),
+        id: s.selection_id,
+        iam_role_arn: b.iam_role_arn,
+        resources: b.resources.unwrap_or_default(),
+        not_resources: b.not_resources.unwrap_or_default(),
+        list_of_tags: b
+            .list_of_tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| TagCondition {
+                condition_type: c.condition_type,
+                key: c.condition_key,
+                value: c.condition_value,
+            })
+            .collect(),
+        conditions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{"AccountId":"111122223333","Regions":{"us-east-1":{
+        "BackupPlans":[{"BackupPlanId":"p1","BackupPlanName":"daily","Rules":[{"RuleName":"r"}],
+          "Selections":[{"SelectionId":"s1","BackupSelection":{"SelectionName":"all",
+             "Resources":["*"],"Conditions":{"StringLike":[{"ConditionKey":"aws:ResourceTag/a","ConditionValue":"b*"}],
+             "StringEquals":[{"ConditionKey":"aws:ResourceTag/c","ConditionValue":"d"}]}}}]}],
+        "Tables":[{"TableName":"orders","TableArn":"arn:aws:dynamodb:us-east-1:111122223333:table/orders",
+          "Tags":[{"Key":"a","Value":"bc"}]}]}}}"#;
+
+    #[test]
+    fn a_minimal_snapshot_loads_with_defaults() {
+        let s = parse(MINIMAL).expect("valid");
+        let r = &s.regions[0];
+        assert_eq!(r.catalog.settings.dynamodb_opt_in, OptIn::NotCaptured);
+        assert_eq!(r.tables[0].tags.get("a").map(String::as_str), Some("bc"));
+        assert_eq!(r.tables[0].status, None);
+        let sel = &r.catalog.plans[0].selections[0];
+        // Conditions come out in AWS's documented order, not the file's.
+        assert_eq!(sel.conditions[0].operator, ConditionOperator::StringEquals);
+        assert_eq!(sel.conditions[1].operator, ConditionOperator::StringLike);
+        assert_eq!(r.catalog.plans[0].region, "us-east-1");
+    }
+
+    #[test]
+    fn a_missing_condition_key_is_reported_with_its_path() {
+        let broken = MINIMAL.replace(
+            r#"{"ConditionKey":"aws:ResourceTag/a","ConditionValue":"b*"}"#,
+            r#"{"ConditionValue":"b*"}"#,
+        );
+        let err = parse(&broken).unwrap_err().to_string();
+        assert!(
+            err.contains("Regions.us-east-1.BackupPlans[0].Selections[0].BackupSelection.Conditions.StringLike[0]"),
+            "{err}"
+        );
+        assert!(err.contains("missing field `ConditionKey`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_operators_are_kept_not_dropped() {
+        let odd = MINIMAL.replace("\"StringLike\"", "\"ForAnyValue:StringLike\"");
+        let s = parse(&odd).unwrap();
+        let sel = &s.regions[0].catalog.plans[0].selections[0];
+        assert!(
+            sel.conditions
+                .iter()
+                .any(|c| c.operator
+                    == ConditionOperator::Unsupported("ForAnyValue:StringLike".into()))
+        );
+    }
+
+    #[test]
+    fn table_arn_must_match_its_region_and_name() {
+        let wrong_region = MINIMAL.replace(
+            "arn:aws:dynamodb:us-east-1:111122223333:table/orders",
+            "arn:aws:dynamodb:eu-west-1:111122223333:table/orders",
+        );
+        let err = parse(&wrong_region).unwrap_err().to_string();
+        assert!(
+            err.contains("Regions.us-east-1.Tables[0].TableArn"),
+            "{err}"
+        );
+        let wrong_name = MINIMAL.replace("\"TableName\":\"orders\"", "\"TableName\":\"users\"");
+        let err = parse(&wrong_name).unwrap_err().to_string();
+        assert!(err.contains("Tables[0].TableName"), "{err}");
+    }
+
+    #[test]
+    fn plan_arn_decides_where_the_plan_lives() {
+        let moved = MINIMAL.replace(
+            "\"BackupPlanId\":\"p1\"",
+            "\"BackupPlanId\":\"p1\",\"BackupPlanArn\":\"arn:aws:backup:us-west-2:999999999999:backup-plan:p1\"",
+        );
+        let s = parse(&moved).unwrap();
+        let plan = &s.regions[0].catalog.plans[0];
+        assert_eq!(
+            (plan.region.as_str(), plan.account.as_str()),
+            ("us-west-2", "999999999999")
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! One integration-test binary, split by subject; shared helpers live in `util`.
+
+mod util;
+
+mod cli;
+mod index_equivalence;
+mod matcher_props;
+mod vectors;
