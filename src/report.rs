@@ -213,6 +213,10 @@ fn write_trace(out: &mut impl Write, t: &SelectionTrace<'_>, region: &str) -> io
         "      included (Resources or ListOfTags): {}",
         t.included
     )?;
+    if t.included == Tri::False {
+        // Nothing else about a selection that does not select the table changes its answer.
+        return writeln!(out, "      => does not select this table");
+    }
     write_patterns(out, "NotResources", s.not_resources.len(), &t.not_resources)?;
     writeln!(out, "      excluded (NotResources): {}", t.excluded)?;
     for EntryCheck { entry, check } in &t.conditions {
@@ -221,24 +225,20 @@ fn write_trace(out: &mut impl Write, t: &SelectionTrace<'_>, region: &str) -> io
     writeln!(out, "      conditions all hold: {}", t.conditions_ok)?;
     let opt_in = match (t.opt_in.explicit, t.opt_in.value) {
         (Some(p), _) => format!("yes (`{p}` names the table type, so opt-in does not apply)"),
+        (None, Tri::True) => format!("yes ({} in {region})", opt_in_words(t.opt_in.setting)),
         (None, v) => format!(
-            "{v} ({} in {region}; selected through {})",
+            "{v} ({} in {region}, and it is selected only through {})",
             opt_in_words(t.opt_in.setting),
             t.opt_in_path()
         ),
     };
     writeln!(out, "      service opt-in: {opt_in}")?;
-    match t.plan_state {
-        PlanState::Active => {}
-        PlanState::Deleted(d) => writeln!(out, "      plan deleted on {d}: cannot cover")?,
-        PlanState::NoRules => writeln!(out, "      plan has no rules: cannot cover")?,
-        PlanState::OtherScope => writeln!(
-            out,
-            "      plan lives in account {} Region {}: cannot cover this table",
-            t.plan.account, t.plan.region
-        )?,
-    }
-    writeln!(out, "      => covers this table: {}", t.result)
+    let note = if t.plan_state == PlanState::Active {
+        ""
+    } else {
+        " (the plan cannot cover)"
+    };
+    writeln!(out, "      => covers this table: {}{note}", t.result)
 }
 
 /// The `explain` walk-through as text.
@@ -287,9 +287,18 @@ pub fn write_explanation_text(
             "plan"
         };
         let rules: Vec<&str> = plan.rules.iter().map(|r| r.name.as_str()).collect();
+        let state = match PlanState::of(plan, t) {
+            PlanState::Active => String::new(),
+            PlanState::Deleted(d) => format!("\n  deleted on {d}: cannot cover"),
+            PlanState::NoRules => "\n  no rules, so nothing is scheduled: cannot cover".to_string(),
+            PlanState::OtherScope => format!(
+                "\n  lives in account {} Region {}: cannot cover this table",
+                plan.account, plan.region
+            ),
+        };
         writeln!(
             out,
-            "\n{kind} `{}` ({}), {} rule(s){}",
+            "\n{kind} `{}` ({}), {} rule(s){}{state}",
             plan.name,
             plan.id,
             rules.len(),

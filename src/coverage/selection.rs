@@ -99,20 +99,20 @@ pub struct SelectionTrace<'a> {
     pub result: Tri,
 }
 
-/// What stops a selection from covering a table that it mentions, in the order a user should
-/// hear about it (the ordering of the variants is the ranking).
+/// What stops a selection from covering a table that it mentions. [`Blocker::rank`] orders
+/// them by how useful they are to hear first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blocker<'a> {
     /// The selection might cover the table, but only under a reading AWS does not document.
     Ambiguous(Construct<'a>, Ambiguity),
     /// Selected only through a path that needs DynamoDB opt-in, which is off.
     NotOptedIn,
+    /// The selection would select it, but the plan is deleted, rule-less or elsewhere.
+    PlanInactive(PlanState<'a>),
     /// A `NotResources` pattern matches.
     Excluded(&'a str),
     /// A condition fails.
     ConditionFailed(&'a Condition, Option<&'a str>),
-    /// The selection would select it, but the plan is deleted, rule-less or elsewhere.
-    PlanInactive(PlanState<'a>),
     /// A `ListOfTags` entry with an unsupported `ConditionType` names one of the table's tags.
     UnsupportedTagType(&'a TagCondition),
     /// Neither `Resources` nor `ListOfTags`.
@@ -124,10 +124,12 @@ impl Blocker<'_> {
     pub fn rank(&self) -> u8 {
         match self {
             Blocker::Ambiguous(..) => 0,
-            Blocker::NotOptedIn => 1,
-            Blocker::Excluded(_) => 2,
-            Blocker::ConditionFailed(..) => 3,
-            Blocker::PlanInactive(_) => 4,
+            // A plan that would select the table but cannot run is the surprise to report
+            // first: someone meant to protect this table.
+            Blocker::PlanInactive(_) => 1,
+            Blocker::NotOptedIn => 2,
+            Blocker::Excluded(_) => 3,
+            Blocker::ConditionFailed(..) => 4,
             Blocker::UnsupportedTagType(_) => 5,
             Blocker::Invalid => 6,
         }
