@@ -275,7 +275,7 @@ fn adversarial_touch(rng: &mut Rng, b: &mut BackupSelectionFile, prefix: &str, n
             .get_or_insert_with(Vec::new)
             .push(c)
     };
-    match rng.below(16) {
+    match rng.below(17) {
         0 => push_res(b, format!("{prefix}*-orders-*")),
         1 => push_res(b, format!("{}?", &exact[..exact.len() - 1])),
         2 => push_res(
@@ -315,6 +315,7 @@ fn adversarial_touch(rng: &mut Rng, b: &mut BackupSelectionFile, prefix: &str, n
         12 => push_cond(b, "StringNotLike", cond("aws:ResourceTag/env", "st?ging")),
         13 => push_cond(b, "StringLike", cond("aws:ResourceTag/owner", "*")),
         14 => push_res(b, exact.replace(":table/", ":table/x").to_uppercase()),
+        15 => push_res(b, format!("{exact}*")),
         _ => push_res(b, "*".into()),
     }
 }

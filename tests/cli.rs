@@ -1,1 +1,177 @@
+//! The CLI end to end on real files: golden output for the demo account, exit statuses, and a
+//! clear message with status 2 for every kind of bad input.
 
+use crate::util::{cli, repo_path, stderr, stdout};
+
+const DEMO: &str = "testdata/snapshots/demo-account.json";
+
+/// Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it after a reviewed change.
+fn assert_golden(name: &str, actual: &str) {
+    let path = repo_path(&format!("testdata/expected/{name}"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        actual == expected,
+        "output differs from {}; rerun with UPDATE_GOLDEN=1 after review\n--- actual ---\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn evaluate_json_on_the_demo_account_matches_golden_and_exits_3() {
+    // GIVEN the demo account, which has non-compliant tables
+    let out = cli(&["evaluate", "--snapshot", DEMO, "--format", "json"]);
+    // THEN the evaluations match the reviewed output and the exit status says non-compliant
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_golden("demo-evaluate.json", &stdout(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    let evaluations = doc["Evaluations"].as_array().expect("Evaluations");
+    assert_eq!(evaluations.len(), 16);
+    for e in evaluations {
+        assert_eq!(e["ComplianceResourceType"], "AWS::DynamoDB::Table");
+        let annotation = e["Annotation"].as_str().expect("annotation");
+        assert!(
+            !annotation.is_empty() && annotation.len() <= 256,
+            "{annotation}"
+        );
+    }
+}
+
+#[test]
+fn evaluate_text_is_an_aligned_table_with_a_summary() {
+    let out = cli(&["evaluate", "--snapshot", DEMO]);
+    assert_eq!(out.status.code(), Some(3));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("TABLE")
+            && lines[0].contains("REGION")
+            && lines[0].ends_with("REASON")
+    );
+    let reason_col = lines[0].find("REASON").unwrap();
+    for row in &lines[1..17] {
+        assert!(
+            row[reason_col..].starts_with("covered by") || row[reason_col..].starts_with("not "),
+            "misaligned: {row}"
+        );
+    }
+    assert_eq!(
+        *lines.last().unwrap(),
+        "6 compliant, 9 non-compliant, 1 not applicable (16 tables)"
+    );
+}
+
+#[test]
+fn evaluate_exits_0_when_nothing_is_non_compliant() {
+    let out = cli(&[
+        "evaluate",
+        "--snapshot",
+        "testdata/snapshots/all-covered.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 compliant, 0 non-compliant, 1 not applicable"));
+}
+
+#[test]
+fn explain_walks_every_selection_and_matches_golden() {
+    let out = cli(&["explain", "--snapshot", DEMO, "--table", "orders-archive"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_golden("demo-explain-orders-archive.txt", &stdout(&out));
+
+    let arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/customers";
+    let out = cli(&[
+        "explain",
+        "--snapshot",
+        DEMO,
+        "--table",
+        arn,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_golden("demo-explain-customers-eu.json", &stdout(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["Selections"].as_array().unwrap().len(), 5);
+    assert_eq!(doc["Verdict"]["ReasonKind"], "NotOptedIn");
+}
+
+#[test]
+fn explain_exit_status_follows_the_verdict() {
+    let arn = "arn:aws:dynamodb:us-east-1:111122223333:table/orders";
+    let out = cli(&["explain", "--snapshot", DEMO, "--table", arn]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("verdict: COMPLIANT"));
+    let out = cli(&["explain", "--snapshot", DEMO, "--table", "sessions"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("table status is CREATING"));
+}
+
+#[test]
+fn explain_refuses_unknown_and_ambiguous_table_names() {
+    let out = cli(&["explain", "--snapshot", DEMO, "--table", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("table `nope` is not in the snapshot"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(&["explain", "--snapshot", DEMO, "--table", "orders"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("eu-west-1, us-east-1"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["evaluate", "--snapshot", "testdata/snapshots/bad/invalid-json.json"], "EOF while parsing"),
+        (&["evaluate", "--snapshot", "testdata/snapshots/bad/wrong-type.json"], "Regions.us-east-1.Tables: invalid type: map, expected a sequence"),
+        (
+            &["evaluate", "--snapshot", "testdata/snapshots/bad/missing-condition-key.json"],
+            "Regions.us-east-1.BackupPlans[0].Selections[0].BackupSelection.Conditions.StringLike[0]: missing field `ConditionKey`",
+        ),
+        (&["evaluate", "--snapshot", "testdata/snapshots/bad/missing-table-arn.json"], "Regions.us-east-1.Tables[0]: missing field `TableArn`"),
+        (&["evaluate", "--snapshot", "testdata/snapshots/bad/not-a-table-arn.json"], "Tables[0].TableArn: expected a DynamoDB table ARN"),
+        (&["evaluate", "--snapshot", "testdata/snapshots/does-not-exist.json"], "cannot read testdata/snapshots/does-not-exist.json"),
+        (&["evaluate", "--snapshot", DEMO, "--format", "yaml"], "invalid value 'yaml' for '--format"),
+        (&["evaluate"], "--snapshot <FILE>"),
+        (&["evaluate", "--snapshot", DEMO, "--verbose"], "unexpected argument '--verbose'"),
+        (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+    ];
+    for (args, message) in cases {
+        let out = cli(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(message),
+            "{args:?}: expected `{message}` in:\n{err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+        assert!(
+            stdout(&out).is_empty(),
+            "{args:?} printed results despite the error"
+        );
+    }
+}
+
+#[test]
+fn help_shows_examples_for_each_command() {
+    for cmd in ["evaluate", "explain"] {
+        let out = cli(&[cmd, "--help"]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = stdout(&out);
+        assert!(
+            text.contains("Examples:")
+                && text.contains(&format!("dynamodb-backup-rule {cmd} --snapshot")),
+            "{text}"
+        );
+        assert!(text.contains("Exit status"), "{text}");
+    }
+}

@@ -1,1 +1,74 @@
+//! Property tests: the linear-time glob agrees with a plain dynamic-programming reference on
+//! generated patterns and ARNs, and the ARN matcher's three-valued answer is consistent with
+//! the readings it reconciles.
 
+use dynamodb_backup_rule::coverage::pattern::{arn_match, glob, glob_reading, like, Reading};
+use dynamodb_backup_rule::coverage::Tri;
+use proptest::prelude::*;
+
+const LITERAL: Reading = Reading {
+    question_mark_is_wildcard: false,
+    star_skips_whitespace: false,
+};
+
+/// ARN-ish text from a small alphabet, so that patterns and texts collide often.
+fn arnish() -> impl Strategy<Value = String> {
+    proptest::string::string_regex(
+        "(arn:aws:dynamodb:(us-east-1|\\*|):(1111|\\*|):table/)?[ab.:/\\-]{0,8}",
+    )
+    .expect("regex")
+}
+
+fn patternish() -> impl Strategy<Value = String> {
+    proptest::string::string_regex(
+        "(arn:aws:dynamodb:(us-east-1|\\*|):(1111|\\*|):table/)?[ab.:/\\-*?]{0,8}",
+    )
+    .expect("regex")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn glob_agrees_with_the_reference(p in patternish(), t in arnish()) {
+        prop_assert_eq!(glob(p.as_bytes(), t.as_bytes()), glob_reading(&p, &t, LITERAL));
+    }
+
+    #[test]
+    fn glob_agrees_on_arbitrary_unicode(p in "\\PC{0,12}", t in "\\PC{0,12}") {
+        prop_assert_eq!(glob(p.as_bytes(), t.as_bytes()), glob_reading(&p, &t, LITERAL));
+    }
+
+    #[test]
+    fn a_pattern_always_matches_itself_when_it_has_no_question_mark(p in "[^?]{0,20}") {
+        // `*` matches the literal `*` too, so every pattern matches its own text.
+        prop_assert!(glob(p.as_bytes(), p.as_bytes()));
+    }
+
+    #[test]
+    fn arn_match_is_true_only_when_every_reading_matches(p in patternish(), t in arnish()) {
+        let m = arn_match(&p, &t);
+        let literal = glob(p.as_bytes(), t.as_bytes()) || p == "*";
+        let q = glob_reading(&p, &t, Reading { question_mark_is_wildcard: true, ..LITERAL }) || p == "*";
+        match m.value {
+            Tri::True => prop_assert!(literal && q),
+            Tri::False => prop_assert!(!literal && !q),
+            Tri::Unknown => prop_assert!(m.ambiguity.is_some()),
+        }
+        prop_assert_eq!(m.value == Tri::Unknown, m.ambiguity.is_some());
+    }
+
+    #[test]
+    fn like_is_definite_only_when_all_readings_agree(p in "[ab* ?]{0,6}", v in "[ab ]{0,6}") {
+        let m = like(&p, &v);
+        let readings: Vec<bool> = [(false, false), (false, true), (true, false), (true, true)]
+            .iter()
+            .map(|&(q, ws)| glob_reading(&p, &v, Reading { question_mark_is_wildcard: q, star_skips_whitespace: ws }))
+            .collect();
+        match m.value {
+            Tri::True => prop_assert!(readings.iter().all(|&r| r)),
+            Tri::False => prop_assert!(readings.iter().all(|&r| !r)),
+            Tri::Unknown => prop_assert!(readings.iter().any(|&r| r) && readings.iter().any(|&r| !r)),
+        }
+    }
+}
