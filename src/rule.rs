@@ -17,16 +17,52 @@ pub struct TableEvaluation<'a> {
     pub verdict: Verdict,
 }
 
+/// Below this many tables a Region is decided on one thread; spawning costs more than it saves.
+const PARALLEL_MIN_TABLES: usize = 2_000;
+
 /// Evaluates every table of the snapshot, Region by Region in file order.
+///
+/// Tables are independent once the Region's index is built, so large Regions are split across
+/// the available cores; the output order is the snapshot's order either way.
 pub fn evaluate_snapshot(snapshot: &Snapshot) -> Vec<TableEvaluation<'_>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = Vec::with_capacity(snapshot.regions.iter().map(|r| r.tables.len()).sum());
     for region in &snapshot.regions {
         let index = CatalogIndex::new(&region.catalog);
-        out.extend(region.tables.iter().map(|table| TableEvaluation {
-            region: &region.catalog.region,
-            table,
-            verdict: coverage::evaluate_table(table, &index),
-        }));
+        let decide = |tables: &'_ [Table]| -> Vec<Verdict> {
+            tables
+                .iter()
+                .map(|t| coverage::evaluate_table(t, &index))
+                .collect()
+        };
+        let verdicts: Vec<Verdict> = if threads < 2 || region.tables.len() < PARALLEL_MIN_TABLES {
+            decide(&region.tables)
+        } else {
+            let chunk = region.tables.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = region
+                    .tables
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(|| decide(part)))
+                    .collect();
+                handles
+                    .into_iter()
+                    // A worker can only fail by panicking; re-raise it rather than lose tables.
+                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        };
+        out.extend(
+            region
+                .tables
+                .iter()
+                .zip(verdicts)
+                .map(|(table, verdict)| TableEvaluation {
+                    region: &region.catalog.region,
+                    table,
+                    verdict,
+                }),
+        );
     }
     out
 }

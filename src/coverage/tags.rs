@@ -220,11 +220,12 @@ mod tests {
                 .value
                 == Tri::True
         );
-        let other_type = list_of_tags_match(&lot("STRINGNOTEQUALS", "backup", "weekly"), &t);
+        let not_equals = lot("STRINGNOTEQUALS", "backup", "weekly");
+        let other_type = list_of_tags_match(&not_equals, &t);
         assert_eq!(other_type.result.value, Tri::False);
         assert!(other_type.unsupported_type);
-        let miscased =
-            list_of_tags_match(&lot("STRINGEQUALS", "AWS:ResourceTag/backup", "daily"), &t);
+        let miscased_entry = lot("STRINGEQUALS", "AWS:ResourceTag/backup", "daily");
+        let miscased = list_of_tags_match(&miscased_entry, &t);
         assert_eq!(miscased.result, Match::unknown(Ambiguity::TagKeyPrefixCase));
     }
 
