@@ -56,11 +56,113 @@ pub enum Error {
     /// Writing the output failed (e.g. a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),
+
+    /// The Config event is malformed.
+    #[error("invalid event: {field}: expected {expected}")]
+    InvalidEvent {
+        /// The field, e.g. `invokingEvent.configurationItem.awsRegion`.
+        field: String,
+        /// What was expected there.
+        expected: String,
+    },
+
+    /// A rule parameter is unknown or has a bad value.
+    #[error("invalid rule parameter {name}: expected {expected}")]
+    InvalidParameters {
+        /// The parameter name.
+        name: String,
+        /// What is accepted.
+        expected: String,
+    },
+
+    /// The event asks for something this version does not do yet.
+    #[error("{0} is not supported yet; no evaluation was put")]
+    NotSupported(String),
+
+    /// An AWS call failed after the SDK's retries.
+    #[error("{action} failed{}: {message}{}", role_phrase(.role), advice(.kind, .action))]
+    Aws {
+        /// The IAM action, e.g. `backup:ListBackupPlans`.
+        action: &'static str,
+        /// Access denied, throttled, or another service or transport failure.
+        kind: AwsErrorKind,
+        /// The AWS error code, when there was one.
+        code: Option<String>,
+        /// The AWS error message, or the transport failure.
+        message: String,
+        /// The role the call ran as, when it was an assumed role.
+        role: Option<String>,
+        /// The SDK error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// `PutEvaluations` kept rejecting some evaluations.
+    #[error("config:PutEvaluations rejected {} evaluation(s) after {attempts} attempts: {}", .failed.len(), .failed.join("; "))]
+    FailedEvaluations {
+        /// `resourceId: reason` for each evaluation still failing.
+        failed: Vec<String>,
+        /// How many times it was tried.
+        attempts: u32,
+    },
+}
+
+/// The class of an AWS failure, which decides the Lambda error type alarms group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    /// The role lacks a permission.
+    AccessDenied,
+    /// Throttled even after the SDK's retries.
+    Throttled,
+    /// Any other service error, timeout or transport failure.
+    Service,
+}
+
+fn role_phrase(role: &Option<String>) -> String {
+    role.as_ref()
+        .map(|r| format!(" as {r}"))
+        .unwrap_or_default()
+}
+
+fn advice(kind: &AwsErrorKind, action: &str) -> String {
+    match kind {
+        AwsErrorKind::AccessDenied => format!("; allow {action} for this role"),
+        AwsErrorKind::Throttled => "; no verdict was put, and Config will retry".to_string(),
+        AwsErrorKind::Service => "; no verdict was put".to_string(),
+    }
 }
 
 impl Error {
     /// Whether the error is the user's input (exit status 2) rather than a failure (1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Error::Output(_))
+        matches!(
+            self,
+            Error::ReadFile { .. }
+                | Error::SnapshotFormat { .. }
+                | Error::SnapshotInvalid { .. }
+                | Error::TableNotFound { .. }
+                | Error::AmbiguousTable { .. }
+                | Error::InvalidEvent { .. }
+                | Error::InvalidParameters { .. }
+        )
+    }
+
+    /// The stable error type the Lambda reports, so alarms can group failures.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Error::InvalidEvent { .. } => "InvalidEvent",
+            Error::InvalidParameters { .. } => "InvalidParameters",
+            Error::NotSupported(_) => "NotSupported",
+            Error::Aws {
+                kind: AwsErrorKind::AccessDenied,
+                ..
+            } => "AccessDenied",
+            Error::Aws {
+                kind: AwsErrorKind::Throttled,
+                ..
+            } => "Throttled",
+            Error::Aws { .. } | Error::FailedEvaluations { .. } => "AwsService",
+            _ => "Internal",
+        }
     }
 }

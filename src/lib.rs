@@ -23,9 +23,15 @@
 
 #![deny(missing_docs)]
 
+pub mod aws;
+pub mod cache;
 pub mod coverage;
 pub mod error;
+pub mod event;
 pub mod model;
+pub mod offline;
+pub mod params;
+pub mod ports;
 pub mod report;
 pub mod rule;
 pub mod snapshot;

@@ -2,6 +2,8 @@
 //! coverage engine. Nothing here knows about JSON files, Config events or the AWS SDK; the
 //! snapshot loader and (later) the AWS adapters convert into these types once, at the edge.
 
+use crate::coverage::Compliance;
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -278,6 +280,32 @@ pub struct RegionCatalog {
     pub plans: Vec<BackupPlan>,
 }
 
+impl RegionCatalog {
+    /// Whether any selection looks at tags. When none does, a table's tags cannot change its
+    /// verdict and need not be read.
+    pub fn reads_tags(&self) -> bool {
+        self.plans
+            .iter()
+            .flat_map(|p| &p.selections)
+            .any(|s| !s.list_of_tags.is_empty() || !s.conditions.is_empty())
+    }
+}
+
+/// One evaluation as `PutEvaluations` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    /// `ComplianceResourceType`.
+    pub resource_type: String,
+    /// `ComplianceResourceId`: the table name for tables.
+    pub resource_id: String,
+    /// `ComplianceType`.
+    pub compliance: Compliance,
+    /// `Annotation`, at most 256 characters.
+    pub annotation: String,
+    /// `OrderingTimestamp`.
+    pub ordering_timestamp: DateTime<Utc>,
+}
+
 /// One Region of a snapshot: its Backup catalog and its tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionSnapshot {
@@ -294,4 +322,17 @@ pub struct Snapshot {
     pub account_id: String,
     /// Regions in file order.
     pub regions: Vec<RegionSnapshot>,
+}
+
+/// The partition of a Region, for building ARNs (`aws`, `aws-cn`, `aws-us-gov`, …).
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
+    } else {
+        "aws"
+    }
 }

@@ -1,10 +1,17 @@
-//! The evaluator: the one entry the CLI (and later the Lambda) calls. It walks a snapshot's
-//! Regions, builds each Region's selection index once, and asks [`crate::coverage`] for a
-//! verdict per table.
+//! The evaluator: the one entry the CLI, the Lambda and the tests call. Offline, it walks a
+//! snapshot's Regions; as a Config rule, it turns one invocation into evaluations: applicability
+//! first (which reads nothing), then the catalog, then [`crate::coverage`], then `PutEvaluations`.
+//! It talks to the outside only through [`crate::ports`].
 
-use crate::coverage::{self, CatalogIndex, Explanation, Verdict};
+use crate::coverage::verdict::truncate_annotation;
+use crate::coverage::{self, CatalogIndex, Compliance, Explanation, Verdict};
 use crate::error::Error;
-use crate::model::{RegionSnapshot, Snapshot, Table};
+use crate::event::{ConfigItem, Invocation, Trigger};
+use crate::model::{Evaluation, RegionSnapshot, Snapshot, Table, TableArn, DYNAMODB_TABLE_TYPE};
+use crate::params::RuleParameters;
+use crate::ports::{BackupCatalog, ConfigItems, EvaluationSink, Scope, TableTags};
+use chrono::{DateTime, Utc};
+use tracing::{info, warn};
 
 /// One table's verdict, with where it was found.
 #[derive(Debug)]
@@ -102,4 +109,287 @@ pub fn explain<'a>(
     let (region, table) = find_table(snapshot, name_or_arn)?;
     let index = CatalogIndex::new(&region.catalog);
     Ok((region, coverage::explain_table(table, &index)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Config rule: one invocation in, evaluations out. Talks to ports only.
+// ---------------------------------------------------------------------------------------------
+
+/// `configurationItemStatus` values that mean the resource is gone or no longer recorded.
+const GONE_STATUSES: [&str; 3] = [
+    "ResourceDeleted",
+    "ResourceDeletedNotRecorded",
+    "ResourceNotRecorded",
+];
+
+/// Config's limit on evaluations per `PutEvaluations` call.
+pub const PUT_BATCH: usize = 100;
+
+/// How often evaluations Config rejects (`FailedEvaluations`) are sent again before failing.
+pub const PUT_ATTEMPTS: u32 = 3;
+
+/// The ports the Config rule needs.
+pub trait RuleEnv: BackupCatalog + TableTags + ConfigItems + EvaluationSink + Sync {}
+impl<T: BackupCatalog + TableTags + ConfigItems + EvaluationSink + Sync> RuleEnv for T {}
+
+/// The outcome of one invocation: what was put, and where.
+#[derive(Debug)]
+pub struct Handled {
+    /// Where the evaluations were put.
+    pub scope: Scope,
+    /// The evaluations put.
+    pub evaluations: Vec<Evaluation>,
+}
+
+fn not_applicable(
+    resource_type: &str,
+    resource_id: &str,
+    reason: String,
+    at: DateTime<Utc>,
+) -> Evaluation {
+    Evaluation {
+        resource_type: resource_type.to_string(),
+        resource_id: resource_id.to_string(),
+        compliance: Compliance::NotApplicable,
+        annotation: truncate_annotation(&reason),
+        ordering_timestamp: at,
+    }
+}
+
+/// Why an item is not evaluated, decided from what the event alone says; `None` when it is.
+fn inapplicable(left_scope: bool, status: &str, resource_type: &str) -> Option<String> {
+    if left_scope {
+        return Some("not evaluated: the resource left the rule's scope".to_string());
+    }
+    if GONE_STATUSES.contains(&status) {
+        return Some(format!(
+            "not evaluated: configuration item status is {status}"
+        ));
+    }
+    if resource_type != DYNAMODB_TABLE_TYPE {
+        return Some(format!(
+            "not evaluated: {resource_type} is not a DynamoDB table"
+        ));
+    }
+    None
+}
+
+/// The account, Region and role an item's evaluation runs in. The event's account differs from
+/// the function's own in an organization deployment; then the rule assumes the role named by
+/// `ExecutionRoleName`, or else Config's `executionRoleArn`, as RDK rules do.
+fn scope_for(
+    inv: &Invocation,
+    params: &RuleParameters,
+    own_account: Option<&str>,
+    account: &str,
+    region: &str,
+) -> Result<Scope, Error> {
+    let evaluated = inv.account_id.as_deref().unwrap_or(account);
+    let role_arn = match own_account {
+        Some(own) if own != evaluated => {
+            let partition = crate::model::partition_of_region(region);
+            let role = match (&params.execution_role_name, &inv.execution_role_arn) {
+                (Some(name), _) => format!("arn:{partition}:iam::{evaluated}:role/{name}"),
+                (None, Some(arn)) => arn.clone(),
+                (None, None) => {
+                    return Err(Error::InvalidEvent {
+                        field: "executionRoleArn".into(),
+                        expected: format!(
+                            "a role to assume in account {evaluated} (or the ExecutionRoleName parameter), since the function runs in {own}"
+                        ),
+                    })
+                }
+            };
+            Some(role)
+        }
+        _ => None,
+    };
+    Ok(Scope {
+        account: evaluated.to_string(),
+        region: region.to_string(),
+        role_arn,
+    })
+}
+
+/// Handles one Config invocation: decide, put, and return what was put. `own_account` is the
+/// function's own account (from its ARN); `None` never assumes a role.
+pub async fn handle<E: RuleEnv>(
+    inv: &Invocation,
+    env: &E,
+    own_account: Option<&str>,
+) -> Result<Handled, Error> {
+    let params = RuleParameters::parse(&inv.rule_parameters)?;
+    let (scope, evaluation) = match &inv.trigger {
+        Trigger::Scheduled { .. } => {
+            return Err(Error::NotSupported(
+                "ScheduledNotification (periodic evaluation of every table)".to_string(),
+            ))
+        }
+        Trigger::Change(item) => {
+            let scope = scope_for(inv, &params, own_account, &item.account, &item.region)?;
+            let e = evaluate_change(inv, &params, env, &scope, item).await?;
+            (scope, e)
+        }
+        Trigger::Oversized(summary) => {
+            let scope = scope_for(inv, &params, own_account, &summary.account, &summary.region)?;
+            let e = match inapplicable(
+                inv.event_left_scope,
+                &summary.status,
+                &summary.resource_type,
+            ) {
+                Some(why) => not_applicable(
+                    &summary.resource_type,
+                    &summary.resource_id,
+                    why,
+                    summary.capture_time,
+                ),
+                None => {
+                    let item = env.config_item(&scope, summary).await?.ok_or_else(|| Error::InvalidEvent {
+                        field: "configurationItemSummary".into(),
+                        expected: format!(
+                            "a resource Config has a configuration item for; config:GetResourceConfigHistory returned none for {} as of {}",
+                            summary.resource_id, summary.capture_time
+                        ),
+                    })?;
+                    evaluate_change(inv, &params, env, &scope, &item).await?
+                }
+            };
+            (scope, e)
+        }
+    };
+    let evaluations = vec![evaluation];
+    put_all(
+        env,
+        &scope,
+        &inv.result_token,
+        inv.test_mode(),
+        &evaluations,
+    )
+    .await?;
+    Ok(Handled { scope, evaluations })
+}
+
+/// rdklib's `evaluate_change`: one configuration item, one evaluation.
+async fn evaluate_change<E: RuleEnv>(
+    inv: &Invocation,
+    params: &RuleParameters,
+    env: &E,
+    scope: &Scope,
+    item: &ConfigItem,
+) -> Result<Evaluation, Error> {
+    let na = |why: String| {
+        Ok(not_applicable(
+            &item.resource_type,
+            &item.resource_id,
+            why,
+            item.capture_time,
+        ))
+    };
+    if let Some(why) = inapplicable(inv.event_left_scope, &item.status, &item.resource_type) {
+        info!(table = %item.resource_id, verdict = "NOT_APPLICABLE", reason = %why, "decision");
+        return na(why);
+    }
+    let arn_text = item.arn.as_deref().ok_or_else(|| Error::InvalidEvent {
+        field: "configurationItem.ARN".into(),
+        expected: "the table ARN".into(),
+    })?;
+    let arn = TableArn::parse(arn_text).ok_or_else(|| Error::InvalidEvent {
+        field: "configurationItem.ARN".into(),
+        expected: format!("a DynamoDB table ARN, got `{arn_text}`"),
+    })?;
+    let mut table = Table {
+        name: item.resource_id.clone(),
+        arn,
+        status: item.table_status.clone(),
+        tags: item.tags.clone().unwrap_or_default(),
+    };
+    // Everything decidable without AWS Backup is decided first, so these paths read nothing.
+    if !table.status_is_evaluated() {
+        let v = coverage::Verdict::table_status(table.status.as_deref().unwrap_or_default());
+        info!(table = %table.name, verdict = "NOT_APPLICABLE", reason = %v.reason, "decision");
+        return na(v.reason);
+    }
+    let mut tags_known = item.tags.is_some();
+    if params.resource_id.is_some() || params.resource_tags.is_some() {
+        if params.resource_tags.is_some() && !tags_known {
+            table.tags = env.table_tags(scope, &table.arn.arn).await?;
+            tags_known = true;
+        }
+        if let Some(why) = params.excludes(&table) {
+            info!(table = %table.name, verdict = "NOT_APPLICABLE", reason = %why, "decision");
+            return na(why);
+        }
+    }
+    let catalog = env.region_catalog(scope).await?;
+    if !tags_known && catalog.reads_tags() {
+        table.tags = env.table_tags(scope, &table.arn.arn).await?;
+    }
+    let index = CatalogIndex::new(&catalog);
+    let verdict = coverage::evaluate_table(&table, &index);
+    let covered_by: Vec<String> = verdict
+        .covered_by
+        .iter()
+        .map(|c| format!("{}/{}", c.backup_plan_id, c.selection_id))
+        .collect();
+    info!(
+        table = %table.name,
+        region = %table.arn.region,
+        account = %table.arn.account,
+        verdict = verdict.compliance.as_str(),
+        reason = %verdict.reason,
+        covered_by = ?covered_by,
+        "decision"
+    );
+    Ok(Evaluation {
+        resource_type: item.resource_type.clone(),
+        resource_id: item.resource_id.clone(),
+        compliance: verdict.compliance,
+        annotation: verdict.annotation(),
+        ordering_timestamp: item.capture_time,
+    })
+}
+
+/// Puts evaluations in batches of 100, sending rejected ones again a bounded number of times
+/// with backoff; fails listing those Config still rejects.
+pub async fn put_all<S: EvaluationSink + Sync>(
+    sink: &S,
+    scope: &Scope,
+    result_token: &str,
+    test_mode: bool,
+    evaluations: &[Evaluation],
+) -> Result<(), Error> {
+    let mut batches: Vec<&[Evaluation]> = evaluations.chunks(PUT_BATCH).collect();
+    if batches.is_empty() {
+        // Config expects a PutEvaluations even with nothing to report (rdklib does the same).
+        batches.push(&[]);
+    }
+    for batch in batches {
+        let mut pending = batch.to_vec();
+        let mut attempt = 1;
+        loop {
+            let failed = sink
+                .put_evaluations(scope, result_token, test_mode, &pending)
+                .await?;
+            if failed.is_empty() {
+                break;
+            }
+            if attempt >= PUT_ATTEMPTS {
+                return Err(Error::FailedEvaluations {
+                    failed: failed
+                        .iter()
+                        .map(|e| format!("{} ({})", e.resource_id, e.compliance))
+                        .collect(),
+                    attempts: attempt,
+                });
+            }
+            warn!(
+                failed = failed.len(),
+                attempt, "PutEvaluations rejected some evaluations; retrying"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+            pending = failed;
+            attempt += 1;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,105 @@
+//! The per-container catalog cache. A burst of change events in one warm Lambda reads the
+//! Backup configuration once per account and Region, not once per event.
+//!
+//! Within the TTL nothing is revalidated. After it, the expired catalog is still handed to the
+//! loader so that immutable parts (a selection never changes once created; a plan's rules only
+//! change with its `VersionId`) need not be read again.
+
+use crate::model::RegionCatalog;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Catalogs by (account, Region), with their load time.
+#[derive(Debug)]
+pub struct CatalogCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<(String, String), (Instant, Arc<RegionCatalog>)>>,
+}
+
+impl CatalogCache {
+    /// A cache whose entries are fresh for `ttl`; a zero TTL disables it.
+    pub fn new(ttl: Duration) -> CatalogCache {
+        CatalogCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, account: &str, region: &str) -> Option<(Instant, Arc<RegionCatalog>)> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(&(account.to_string(), region.to_string()))
+            .cloned()
+    }
+
+    /// The catalog if it was loaded less than the TTL ago.
+    pub fn fresh(&self, account: &str, region: &str) -> Option<Arc<RegionCatalog>> {
+        self.get(account, region)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, c)| c)
+    }
+
+    /// The last catalog loaded, however old: for reusing what cannot have changed.
+    pub fn previous(&self, account: &str, region: &str) -> Option<Arc<RegionCatalog>> {
+        self.get(account, region).map(|(_, c)| c)
+    }
+
+    /// Stores a freshly loaded catalog.
+    pub fn store(&self, catalog: Arc<RegionCatalog>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(
+                (catalog.account.clone(), catalog.region.clone()),
+                (Instant::now(), catalog),
+            );
+        }
+    }
+
+    /// Forgets an account and Region, e.g. after a backup plan changed.
+    pub fn invalidate(&self, account: &str, region: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(&(account.to_string(), region.to_string()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{OptIn, RegionSettings};
+
+    fn catalog(region: &str) -> Arc<RegionCatalog> {
+        Arc::new(RegionCatalog {
+            account: "111122223333".into(),
+            region: region.into(),
+            settings: RegionSettings {
+                dynamodb_opt_in: OptIn::Enabled,
+                dynamodb_management: None,
+            },
+            plans: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn entries_are_fresh_within_the_ttl_and_kept_for_reuse_after() {
+        let cache = CatalogCache::new(Duration::from_millis(30));
+        cache.store(catalog("us-east-1"));
+        assert!(cache.fresh("111122223333", "us-east-1").is_some());
+        assert!(cache.fresh("111122223333", "eu-west-1").is_none());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(cache.fresh("111122223333", "us-east-1").is_none());
+        assert!(cache.previous("111122223333", "us-east-1").is_some());
+        cache.invalidate("111122223333", "us-east-1");
+        assert!(cache.previous("111122223333", "us-east-1").is_none());
+    }
+
+    #[test]
+    fn a_zero_ttl_disables_the_cache() {
+        let cache = CatalogCache::new(Duration::ZERO);
+        cache.store(catalog("us-east-1"));
+        assert!(cache.previous("111122223333", "us-east-1").is_none());
+    }
+}

@@ -1,0 +1,110 @@
+//! The ports served from a snapshot file: `invoke --snapshot` runs the real handler fully
+//! offline, and tests use it as the in-memory fake. Evaluations are recorded, not sent.
+
+use crate::error::Error;
+use crate::event::{ConfigItem, ItemSummary};
+use crate::model::{Evaluation, RegionCatalog, Snapshot, Tags};
+use crate::ports::{BackupCatalog, ConfigItems, EvaluationSink, Scope, TableTags};
+use std::sync::{Arc, Mutex};
+
+/// A snapshot behind the rule's ports.
+#[derive(Debug)]
+pub struct SnapshotEnv {
+    snapshot: Snapshot,
+    catalogs: Vec<Arc<RegionCatalog>>,
+    put: Mutex<Vec<Evaluation>>,
+}
+
+impl SnapshotEnv {
+    /// Serves this snapshot.
+    pub fn new(snapshot: Snapshot) -> SnapshotEnv {
+        let catalogs = snapshot
+            .regions
+            .iter()
+            .map(|r| Arc::new(r.catalog.clone()))
+            .collect();
+        SnapshotEnv {
+            snapshot,
+            catalogs,
+            put: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Every evaluation "put" so far.
+    pub fn put(&self) -> Vec<Evaluation> {
+        self.put.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn check_account(&self, scope: &Scope) -> Result<(), Error> {
+        if scope.account == self.snapshot.account_id {
+            Ok(())
+        } else {
+            Err(Error::InvalidEvent {
+                field: "accountId".into(),
+                expected: format!(
+                    "account {} (the snapshot's), got {}; a table is never evaluated against another account's plans",
+                    self.snapshot.account_id, scope.account
+                ),
+            })
+        }
+    }
+}
+
+impl BackupCatalog for SnapshotEnv {
+    async fn region_catalog(&self, scope: &Scope) -> Result<Arc<RegionCatalog>, Error> {
+        self.check_account(scope)?;
+        self.catalogs
+            .iter()
+            .find(|c| c.region == scope.region)
+            .cloned()
+            .ok_or_else(|| Error::SnapshotInvalid {
+                path: "Regions".into(),
+                expected: format!(
+                    "Region {} for this event; the snapshot does not have it",
+                    scope.region
+                ),
+            })
+    }
+}
+
+impl TableTags for SnapshotEnv {
+    async fn table_tags(&self, scope: &Scope, table_arn: &str) -> Result<Tags, Error> {
+        self.check_account(scope)?;
+        self.snapshot
+            .regions
+            .iter()
+            .flat_map(|r| &r.tables)
+            .find(|t| t.arn.arn == table_arn)
+            .map(|t| t.tags.clone())
+            .ok_or_else(|| Error::TableNotFound {
+                table: table_arn.to_string(),
+            })
+    }
+}
+
+impl ConfigItems for SnapshotEnv {
+    async fn config_item(
+        &self,
+        _scope: &Scope,
+        _summary: &ItemSummary,
+    ) -> Result<Option<ConfigItem>, Error> {
+        Err(Error::NotSupported(
+            "an oversized configuration item with --snapshot (it must be fetched from AWS Config; run invoke without --snapshot)".into(),
+        ))
+    }
+}
+
+impl EvaluationSink for SnapshotEnv {
+    async fn put_evaluations(
+        &self,
+        _scope: &Scope,
+        _result_token: &str,
+        _test_mode: bool,
+        evaluations: &[Evaluation],
+    ) -> Result<Vec<Evaluation>, Error> {
+        if let Ok(mut put) = self.put.lock() {
+            put.extend_from_slice(evaluations);
+        }
+        Ok(Vec::new())
+    }
+}
