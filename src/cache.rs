@@ -10,11 +10,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A cached catalog and when it was loaded.
+type Entry = (Instant, Arc<RegionCatalog>);
+
 /// Catalogs by (account, Region), with their load time.
 #[derive(Debug)]
 pub struct CatalogCache {
     ttl: Duration,
-    entries: Mutex<HashMap<(String, String), (Instant, Arc<RegionCatalog>)>>,
+    entries: Mutex<HashMap<(String, String), Entry>>,
 }
 
 impl CatalogCache {
@@ -26,7 +29,7 @@ impl CatalogCache {
         }
     }
 
-    fn get(&self, account: &str, region: &str) -> Option<(Instant, Arc<RegionCatalog>)> {
+    fn get(&self, account: &str, region: &str) -> Option<Entry> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(&(account.to_string(), region.to_string()))

@@ -40,10 +40,9 @@ impl RuleParameters {
     pub fn parse(raw: &serde_json::Map<String, Value>) -> Result<RuleParameters, Error> {
         let mut p = RuleParameters::default();
         for (name, value) in raw {
-            if value.as_str().is_some_and(|s| s.trim().is_empty()) || value.is_null() {
-                if ACCEPTED.split(", ").any(|n| n == name) {
-                    continue;
-                }
+            let blank = value.as_str().is_some_and(|s| s.trim().is_empty()) || value.is_null();
+            if blank && ACCEPTED.split(", ").any(|n| n == name) {
+                continue;
             }
             match name.as_str() {
                 "resourceTags" => p.resource_tags = Some(parse_tags(value)?),

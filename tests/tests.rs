@@ -2,6 +2,7 @@
 
 mod util;
 
+mod aws_adapters;
 mod cli;
 mod index_equivalence;
 mod matcher_props;

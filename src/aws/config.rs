@@ -13,8 +13,11 @@ fn to_sdk_time(t: DateTime<Utc>) -> SdkTime {
     SdkTime::from_millis(t.timestamp_millis())
 }
 
+/// Config timestamps have millisecond precision; rounding to it undoes the float epoch seconds
+/// of the JSON wire format.
 fn from_sdk_time(t: &SdkTime) -> Option<DateTime<Utc>> {
-    Utc.timestamp_opt(t.secs(), t.subsec_nanos()).single()
+    let millis = (t.as_secs_f64() * 1000.0).round() as i64;
+    Utc.timestamp_millis_opt(millis).single()
 }
 
 /// `GetResourceConfigHistory` with `laterTime` = the summary's capture time and `limit` 1: the

@@ -1,0 +1,355 @@
+//! The rule handler with the real SDK clients, over HTTP, against the fake AWS endpoint:
+//! paging, caching, the no-read paths, retries, typed failures, PutEvaluations batching and
+//! test mode, and cross-account isolation.
+
+use crate::util::fake_aws::{FakeAws, Fault, BASE_ACCESS_KEY, BASE_SECRET};
+use crate::util::{config_event, demo_snapshot, repo_path, table_change};
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_config::config::Credentials;
+use dynamodb_backup_rule::aws::AwsEnv;
+use dynamodb_backup_rule::coverage::Compliance;
+use dynamodb_backup_rule::event::decode_payload;
+use dynamodb_backup_rule::model::Evaluation;
+use dynamodb_backup_rule::ports::Scope;
+use dynamodb_backup_rule::{rule, Error};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const OWN: &str = "111122223333";
+
+async fn env(fake: &FakeAws, ttl: Duration) -> AwsEnv {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(fake.url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            BASE_ACCESS_KEY,
+            BASE_SECRET,
+            None,
+            None,
+            "test",
+        ))
+        // Keep retries fast: the SDK's standard backoff, with a small base.
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(5)),
+        )
+        .load()
+        .await;
+    AwsEnv::new(config, ttl)
+}
+
+async fn demo() -> (FakeAws, AwsEnv) {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let env = env(&fake, Duration::from_secs(60)).await;
+    (fake, env)
+}
+
+fn fixture(name: &str) -> Value {
+    let text =
+        std::fs::read_to_string(repo_path(&format!("testdata/events/{name}"))).expect("fixture");
+    serde_json::from_str(&text).expect("fixture JSON")
+}
+
+async fn run(env: &AwsEnv, event: Value) -> Result<Vec<Evaluation>, Error> {
+    let inv = decode_payload(event)?;
+    rule::handle(&inv, env, Some(OWN))
+        .await
+        .map(|h| h.evaluations)
+}
+
+#[tokio::test]
+async fn a_covered_table_is_compliant_through_paged_reads() {
+    // GIVEN the demo account behind the fake, with pages of two
+    let (fake, env) = demo().await;
+    // WHEN Config reports a change to `orders`
+    let evals = run(&env, fixture("change-covered.json"))
+        .await
+        .expect("handled");
+    // THEN it is COMPLIANT, and Config received exactly that
+    assert_eq!(evals[0].compliance, Compliance::Compliant);
+    assert!(
+        evals[0].annotation.contains("prod-tables"),
+        "{}",
+        evals[0].annotation
+    );
+    let puts = fake.puts();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(puts[0].evaluations[0]["ComplianceResourceId"], "orders");
+    assert_eq!(puts[0].evaluations[0]["ComplianceType"], "COMPLIANT");
+    assert_eq!(
+        puts[0].evaluations[0]["ComplianceResourceType"],
+        "AWS::DynamoDB::Table"
+    );
+    assert!(!puts[0].test_mode);
+    // Three active plans at two a page: two ListBackupPlans calls.
+    assert_eq!(fake.count("ListBackupPlans"), 2);
+    assert_eq!(fake.count("GetBackupPlan"), 3);
+    assert_eq!(fake.count("DescribeRegionSettings"), 1);
+    assert_eq!(fake.count("GetBackupSelection"), 5);
+    // Tags came with the configuration item.
+    assert_eq!(fake.count("ListTagsOfResource"), 0);
+}
+
+#[tokio::test]
+async fn a_thousand_change_events_read_the_catalog_once() {
+    let (fake, env) = demo().await;
+    for i in 0..1000 {
+        let name = ["orders", "feature-flags", "metrics", "users"][i % 4];
+        let ev = config_event(
+            &table_change(
+                OWN,
+                "us-east-1",
+                name,
+                Some(json!({"env": "prod"})),
+                "ACTIVE",
+            ),
+            &json!({}),
+            "token",
+        );
+        run(&env, ev).await.expect("handled");
+    }
+    assert_eq!(fake.count("DescribeRegionSettings"), 1);
+    assert_eq!(fake.count("ListBackupPlans"), 2);
+    assert_eq!(fake.count("PutEvaluations"), 1000);
+    let reads = fake.log().len() - 1000;
+    assert_eq!(
+        reads,
+        fake.backup_requests(),
+        "nothing but one catalog load besides the puts"
+    );
+}
+
+#[tokio::test]
+async fn a_zero_ttl_reloads_but_reuses_immutable_selections() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let env = env(&fake, Duration::ZERO).await;
+    run(&env, fixture("change-covered.json")).await.unwrap();
+    run(&env, fixture("change-covered.json")).await.unwrap();
+    assert_eq!(fake.count("ListBackupPlans"), 4, "reloaded on every event");
+    assert_eq!(
+        fake.count("GetBackupSelection"),
+        10,
+        "nothing is kept with the cache off"
+    );
+}
+
+#[tokio::test]
+async fn inapplicable_events_read_nothing_from_aws_backup() {
+    let (fake, env) = demo().await;
+    for (name, why) in [
+        ("left-scope.json", "left the rule's scope"),
+        ("deleted.json", "ResourceDeleted"),
+        ("non-table.json", "AWS::S3::Bucket is not a DynamoDB table"),
+        ("change-creating.json", "table status is CREATING"),
+    ] {
+        let evals = run(&env, fixture(name)).await.expect(name);
+        assert_eq!(evals[0].compliance, Compliance::NotApplicable, "{name}");
+        assert!(
+            evals[0].annotation.contains(why),
+            "{name}: {}",
+            evals[0].annotation
+        );
+    }
+    assert_eq!(fake.backup_requests(), 0);
+    assert_eq!(fake.count("ListTagsOfResource"), 0);
+    assert_eq!(fake.count("PutEvaluations"), 4);
+    let s3 = &fake.puts()[2].evaluations[0];
+    assert_eq!(s3["ComplianceResourceType"], "AWS::S3::Bucket");
+}
+
+#[tokio::test]
+async fn tags_are_read_only_when_the_item_lacks_them_and_selections_need_them() {
+    let (fake, env) = demo().await;
+    let evals = run(&env, fixture("change-tags-missing.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        evals[0].compliance,
+        Compliance::Compliant,
+        "{}",
+        evals[0].annotation
+    );
+    // metrics has two tags and pages hold two: one call.
+    assert_eq!(fake.count("ListTagsOfResource"), 1);
+}
+
+#[tokio::test]
+async fn oversized_items_are_fetched_as_of_their_capture_time() {
+    let (fake, env) = demo().await;
+    let evals = run(&env, fixture("oversized.json")).await.unwrap();
+    assert_eq!(fake.count("GetResourceConfigHistory"), 1);
+    assert_eq!(
+        evals[0].compliance,
+        Compliance::Compliant,
+        "{}",
+        evals[0].annotation
+    );
+    assert_eq!(
+        evals[0].ordering_timestamp.to_rfc3339(),
+        "2026-11-20T10:15:30.123+00:00"
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried_and_then_fails_typed_without_a_verdict() {
+    let (fake, env) = demo().await;
+    fake.fail("ListBackupSelections", Fault::Throttle, 2);
+    let evals = run(&env, fixture("change-covered.json"))
+        .await
+        .expect("retried through");
+    assert_eq!(evals[0].compliance, Compliance::Compliant);
+
+    let (fake, env) = demo().await;
+    fake.fail("GetBackupSelection", Fault::Throttle, 100);
+    let err = run(&env, fixture("change-covered.json")).await.unwrap_err();
+    assert_eq!(err.error_type(), "Throttled", "{err}");
+    assert!(
+        err.to_string().contains("backup:GetBackupSelection"),
+        "{err}"
+    );
+    assert!(
+        fake.puts().is_empty(),
+        "no evaluation from a partial catalog"
+    );
+
+    let (fake, env) = demo().await;
+    fake.fail("ListBackupPlans", Fault::ServerError, 100);
+    let err = run(&env, fixture("change-covered.json")).await.unwrap_err();
+    assert_eq!(err.error_type(), "AwsService", "{err}");
+    assert!(fake.puts().is_empty());
+}
+
+#[tokio::test]
+async fn access_denied_names_the_action() {
+    let (fake, env) = demo().await;
+    fake.fail("DescribeRegionSettings", Fault::AccessDenied, 1);
+    let err = run(&env, fixture("change-covered.json")).await.unwrap_err();
+    assert_eq!(err.error_type(), "AccessDenied");
+    let text = err.to_string();
+    assert!(
+        text.contains("backup:DescribeRegionSettings") && text.contains("allow"),
+        "{text}"
+    );
+    assert_eq!(
+        fake.count("DescribeRegionSettings"),
+        1,
+        "access denied is not retried"
+    );
+    assert!(fake.puts().is_empty());
+}
+
+#[tokio::test]
+async fn rejected_evaluations_are_retried_then_reported() {
+    let (fake, env) = demo().await;
+    fake.reject_evaluations(1);
+    run(&env, fixture("change-covered.json"))
+        .await
+        .expect("second attempt succeeds");
+    assert_eq!(fake.count("PutEvaluations"), 2);
+
+    let (fake, env) = demo().await;
+    fake.reject_evaluations(10);
+    let err = run(&env, fixture("change-covered.json")).await.unwrap_err();
+    assert!(matches!(err, Error::FailedEvaluations { .. }), "{err}");
+    assert!(err.to_string().contains("orders"), "{err}");
+    assert_eq!(fake.count("PutEvaluations"), rule::PUT_ATTEMPTS as usize);
+}
+
+#[tokio::test]
+async fn test_mode_follows_the_testmode_token() {
+    let (fake, env) = demo().await;
+    run(&env, fixture("testmode.json")).await.unwrap();
+    let put = &fake.puts()[0];
+    assert!(put.test_mode);
+    assert_eq!(put.result_token, "TESTMODE");
+}
+
+#[tokio::test]
+async fn evaluations_go_out_in_batches_of_100() {
+    let (fake, env) = demo().await;
+    let scope = Scope {
+        account: OWN.into(),
+        region: "us-east-1".into(),
+        role_arn: None,
+    };
+    let evals: Vec<Evaluation> = (0..250)
+        .map(|i| Evaluation {
+            resource_type: "AWS::DynamoDB::Table".into(),
+            resource_id: format!("t{i}"),
+            compliance: Compliance::NotApplicable,
+            annotation: "x".into(),
+            ordering_timestamp: chrono::DateTime::UNIX_EPOCH,
+        })
+        .collect();
+    rule::put_all(&env, &scope, "token", false, &evals)
+        .await
+        .unwrap();
+    let sizes: Vec<usize> = fake.puts().iter().map(|p| p.evaluations.len()).collect();
+    assert_eq!(sizes, vec![100, 100, 50]);
+}
+
+#[tokio::test]
+async fn rule_parameters_scope_the_evaluation_or_fail_typed() {
+    let (fake, env) = demo().await;
+    let evals = run(&env, fixture("resource-tags-parameter.json"))
+        .await
+        .unwrap();
+    assert_eq!(evals[0].compliance, Compliance::NotApplicable);
+    assert!(
+        evals[0].annotation.contains("compliance=pci"),
+        "{}",
+        evals[0].annotation
+    );
+    assert_eq!(fake.backup_requests(), 0);
+
+    let err = run(&env, fixture("invalid-parameters.json"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidParameters");
+    assert!(err.to_string().contains("resourceTag"), "{err}");
+    assert_eq!(fake.puts().len(), 1, "no put for invalid parameters");
+}
+
+#[tokio::test]
+async fn another_accounts_table_is_evaluated_with_its_own_plans_under_the_assumed_role() {
+    // GIVEN account 1111… whose plans cover `orders`, and account 4444… whose only plan does not
+    let (fake, env) = demo().await;
+    fake.load_snapshot(&json!({
+        "AccountId": "444455556666",
+        "Regions": {"us-east-1": {
+            "ResourceTypeOptInPreference": {"DynamoDB": true},
+            "BackupPlans": [{"BackupPlanId": "member-plan", "BackupPlanName": "member-only", "Rules": [{"RuleName": "r"}],
+                "Selections": [{"SelectionId": "member-sel", "BackupSelection": {"SelectionName": "users-only",
+                    "Resources": ["arn:aws:dynamodb:us-east-1:444455556666:table/users"]}}]}],
+            "Tables": [{"TableName": "orders", "TableArn": "arn:aws:dynamodb:us-east-1:444455556666:table/orders"}]}}
+    }));
+    // WHEN the function in 1111… gets an event for 4444…
+    let evals = run(&env, fixture("cross-account.json")).await.unwrap();
+    // THEN it assumes the event's role, reads and puts as 4444…, and 4444…'s plans decide
+    assert_eq!(
+        fake.assumed_roles(),
+        vec!["arn:aws:iam::444455556666:role/dynamodb-backup-rule-member".to_string()]
+    );
+    assert_eq!(
+        evals[0].compliance,
+        Compliance::NonCompliant,
+        "{}",
+        evals[0].annotation
+    );
+    assert!(
+        evals[0].annotation.contains("backup plan in us-east-1"),
+        "{}",
+        evals[0].annotation
+    );
+    for l in fake.log().iter().filter(|l| l.service != "sts") {
+        assert_eq!(l.account, "444455556666", "{l:?}");
+    }
+    assert_eq!(fake.puts()[0].account, "444455556666");
+
+    // AND the same table name in the function's own account still gets its own plans' answer.
+    let own = run(&env, fixture("change-covered.json")).await.unwrap();
+    assert_eq!(own[0].compliance, Compliance::Compliant);
+}

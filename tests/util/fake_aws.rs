@@ -1,0 +1,515 @@
+//! An in-process fake AWS endpoint on 127.0.0.1: the real SDK clients talk to it over HTTP.
+//!
+//! It speaks the wire protocols the rule uses: AWS Backup REST-JSON, Config and DynamoDB JSON
+//! (`X-Amz-Target`), and STS query/XML. State is per account and Region, seeded from snapshot
+//! documents. The account of a request is read from its SigV4 access key (`AKIDFAKE<account>`,
+//! or `ASIAFAKE<account>` for credentials the fake STS issued), the Region and service from the
+//! credential scope. Pages are forced small so paging is exercised, errors are injected per
+//! operation, and every request is logged for tests to count.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// The base credentials tests give the SDK: account 111122223333.
+pub const BASE_ACCESS_KEY: &str = "AKIDFAKE111122223333";
+/// A recognisable secret, so a test can prove it never reaches a log.
+pub const BASE_SECRET: &str = "FAKESECRETdoNotLog0123456789abcdefABCDEF";
+/// The secret and token the fake STS hands out, equally recognisable.
+pub const ISSUED_SECRET: &str = "ISSUEDSECRETdoNotLog0123456789abcdefABCD";
+/// The session token the fake STS hands out.
+pub const ISSUED_TOKEN: &str = "ISSUEDTOKENdoNotLog";
+
+/// One logged request.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// `backup`, `config`, `dynamodb`, `sts`.
+    pub service: String,
+    /// The operation, e.g. `ListBackupPlans`.
+    pub op: String,
+    /// The account the credentials belong to.
+    pub account: String,
+    /// The Region of the credential scope.
+    pub region: String,
+}
+
+/// One `PutEvaluations` call received.
+#[derive(Debug, Clone)]
+pub struct Put {
+    /// The account it was made as.
+    pub account: String,
+    /// `ResultToken`.
+    pub result_token: String,
+    /// `TestMode`.
+    pub test_mode: bool,
+    /// `Evaluations`.
+    pub evaluations: Vec<Value>,
+}
+
+/// A fault to inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// `ThrottlingException` (the SDK retries it).
+    Throttle,
+    /// `AccessDeniedException`.
+    AccessDenied,
+    /// HTTP 500 `InternalServerError` (the SDK retries it).
+    ServerError,
+}
+
+#[derive(Default)]
+struct RegionState {
+    settings: Option<Value>,
+    management: Option<Value>,
+    /// Plans in snapshot shape (with `Selections`).
+    plans: Vec<Value>,
+    /// Tables in snapshot shape.
+    tables: Vec<Value>,
+}
+
+#[derive(Default)]
+struct State {
+    regions: HashMap<(String, String), RegionState>,
+    log: Vec<Logged>,
+    puts: Vec<Put>,
+    faults: Vec<(String, Fault, usize)>,
+    reject_evaluations: usize,
+    assumed_roles: Vec<String>,
+    page_size: usize,
+}
+
+/// The fake endpoint. Dropping it leaves the server task running until the test's runtime ends.
+#[derive(Clone)]
+pub struct FakeAws {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+fn pascal_time() -> f64 {
+    1_714_564_800.0
+}
+
+impl FakeAws {
+    /// Starts the endpoint on a random loopback port, inside the current tokio runtime.
+    pub async fn start() -> FakeAws {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        let state = Arc::new(Mutex::new(State {
+            page_size: 2,
+            ..State::default()
+        }));
+        let shared = state.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        FakeAws { addr, state }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.state.lock().expect("fake state"))
+    }
+
+    /// Loads a snapshot document (our file format) as the state of its account.
+    pub fn load_snapshot(&self, snapshot: &Value) {
+        let account = snapshot["AccountId"]
+            .as_str()
+            .expect("AccountId")
+            .to_string();
+        self.with(|s| {
+            for (region, r) in snapshot["Regions"].as_object().expect("Regions") {
+                s.regions.insert(
+                    (account.clone(), region.clone()),
+                    RegionState {
+                        settings: r.get("ResourceTypeOptInPreference").cloned(),
+                        management: r.get("ResourceTypeManagementPreference").cloned(),
+                        plans: r["BackupPlans"].as_array().cloned().unwrap_or_default(),
+                        tables: r["Tables"].as_array().cloned().unwrap_or_default(),
+                    },
+                );
+            }
+        });
+    }
+
+    /// Sets the page size of every paged list.
+    pub fn set_page_size(&self, n: usize) {
+        self.with(|s| s.page_size = n.max(1));
+    }
+
+    /// The next `times` calls of `op` fail with `fault`.
+    pub fn fail(&self, op: &str, fault: Fault, times: usize) {
+        self.with(|s| s.faults.push((op.to_string(), fault, times)));
+    }
+
+    /// The next `times` `PutEvaluations` calls report every evaluation as failed.
+    pub fn reject_evaluations(&self, times: usize) {
+        self.with(|s| s.reject_evaluations = times);
+    }
+
+    /// Every request so far.
+    pub fn log(&self) -> Vec<Logged> {
+        self.with(|s| s.log.clone())
+    }
+
+    /// How many requests of `op` (any service) so far.
+    pub fn count(&self, op: &str) -> usize {
+        self.with(|s| s.log.iter().filter(|l| l.op == op).count())
+    }
+
+    /// Requests to AWS Backup so far.
+    pub fn backup_requests(&self) -> usize {
+        self.with(|s| s.log.iter().filter(|l| l.service == "backup").count())
+    }
+
+    /// Every `PutEvaluations` received.
+    pub fn puts(&self) -> Vec<Put> {
+        self.with(|s| s.puts.clone())
+    }
+
+    /// Roles assumed through the fake STS.
+    pub fn assumed_roles(&self) -> Vec<String> {
+        self.with(|s| s.assumed_roles.clone())
+    }
+}
+
+fn respond(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-amzn-requestid", "fake-request-id")
+        .body(Full::new(Bytes::from(body)))
+        .expect("response")
+}
+
+fn json_ok(v: Value) -> Response<Full<Bytes>> {
+    respond(StatusCode::OK, "application/json", v.to_string())
+}
+
+/// An error in the shape of the service's protocol.
+fn error(service: &str, status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let mut r = match service {
+        "backup" => respond(
+            status,
+            "application/json",
+            json!({"message": message}).to_string(),
+        ),
+        _ => respond(
+            status,
+            "application/x-amz-json-1.1",
+            json!({"__type": format!("com.amazonaws.fake#{code}"), "message": message}).to_string(),
+        ),
+    };
+    r.headers_mut()
+        .insert("x-amzn-errortype", code.parse().expect("header"));
+    r
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| percent_decode(&v.replace('+', " ")))
+    })
+}
+
+/// (access key, Region, service) from the SigV4 credential scope.
+fn credential_scope(req: &Request<Incoming>) -> Option<(String, String, String)> {
+    let auth = req.headers().get("authorization")?.to_str().ok()?;
+    let cred = auth.split("Credential=").nth(1)?.split(',').next()?;
+    let parts: Vec<&str> = cred.split('/').collect();
+    Some((
+        parts.first()?.to_string(),
+        parts.get(2)?.to_string(),
+        parts.get(3)?.to_string(),
+    ))
+}
+
+fn page<T: Clone>(items: &[T], token: Option<&str>, size: usize) -> (Vec<T>, Option<String>) {
+    let start: usize = token.and_then(|t| t.parse().ok()).unwrap_or(0);
+    let end = (start + size).min(items.len());
+    let next = (end < items.len()).then(|| end.to_string());
+    (items.get(start..end).unwrap_or_default().to_vec(), next)
+}
+
+async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let Some((key, region, service)) = credential_scope(&req) else {
+        return error(
+            "config",
+            StatusCode::FORBIDDEN,
+            "MissingAuthenticationTokenException",
+            "unsigned request",
+        );
+    };
+    let account = key.get(8..20).unwrap_or_default().to_string();
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split('.').nth(1))
+        .map(str::to_string);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let body_text = String::from_utf8_lossy(&body).into_owned();
+
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let op = match service.as_str() {
+        "backup" => match (
+            method.as_str(),
+            segments
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+        ) {
+            ("GET", ["account-settings"]) => "DescribeRegionSettings".to_string(),
+            ("GET", ["backup", "plans"]) => "ListBackupPlans".to_string(),
+            ("GET", ["backup", "plans", _]) => "GetBackupPlan".to_string(),
+            ("GET", ["backup", "plans", _, "selections"]) => "ListBackupSelections".to_string(),
+            ("GET", ["backup", "plans", _, "selections", _]) => "GetBackupSelection".to_string(),
+            _ => format!("Unknown {method} {path}"),
+        },
+        "sts" => query_param(&body_text, "Action").unwrap_or_else(|| "Unknown".into()),
+        _ => target.clone().unwrap_or_else(|| "Unknown".into()),
+    };
+
+    let mut s = state.lock().expect("fake state");
+    s.log.push(Logged {
+        service: service.clone(),
+        op: op.clone(),
+        account: account.clone(),
+        region: region.clone(),
+    });
+    if let Some(slot) = s.faults.iter_mut().find(|(o, _, n)| *o == op && *n > 0) {
+        slot.2 -= 1;
+        return match slot.1 {
+            Fault::Throttle => error(
+                &service,
+                StatusCode::BAD_REQUEST,
+                "ThrottlingException",
+                "Rate exceeded",
+            ),
+            Fault::AccessDenied => error(
+                &service,
+                StatusCode::FORBIDDEN,
+                "AccessDeniedException",
+                &format!("User is not authorized to perform: {service}:{op}"),
+            ),
+            Fault::ServerError => error(
+                &service,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "fake 500",
+            ),
+        };
+    }
+    let size = s.page_size;
+    let input: Value = serde_json::from_str(&body_text).unwrap_or(Value::Null);
+    let key_of = (account.clone(), region.clone());
+
+    match (service.as_str(), op.as_str()) {
+        ("sts", "AssumeRole") => {
+            let role = query_param(&body_text, "RoleArn").unwrap_or_default();
+            let role_account = role.split(':').nth(4).unwrap_or_default().to_string();
+            s.assumed_roles.push(role.clone());
+            let xml = format!(
+                "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+<AssumedRoleUser><AssumedRoleId>AROAFAKE:dynamodb-backup-rule</AssumedRoleId><Arn>{role}</Arn></AssumedRoleUser>\
+<Credentials><AccessKeyId>ASIAFAKE{role_account}</AccessKeyId><SecretAccessKey>{ISSUED_SECRET}</SecretAccessKey>\
+<SessionToken>{ISSUED_TOKEN}</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>\
+</AssumeRoleResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></AssumeRoleResponse>"
+            );
+            respond(StatusCode::OK, "text/xml", xml)
+        }
+        ("sts", "GetCallerIdentity") => respond(
+            StatusCode::OK,
+            "text/xml",
+            format!(
+                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\
+<Arn>arn:aws:iam::{account}:user/tester</Arn><UserId>AIDAFAKE</UserId><Account>{account}</Account>\
+</GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+            ),
+        ),
+        ("backup", _) => {
+            let r = s.regions.entry(key_of).or_default();
+            match op.as_str() {
+                "DescribeRegionSettings" => {
+                    let mut out = json!({});
+                    if let Some(v) = &r.settings {
+                        out["ResourceTypeOptInPreference"] = v.clone();
+                    }
+                    if let Some(v) = &r.management {
+                        out["ResourceTypeManagementPreference"] = v.clone();
+                    }
+                    json_ok(out)
+                }
+                "ListBackupPlans" => {
+                    let active: Vec<Value> = r.plans.iter().filter(|p| p["DeletionDate"].is_null()).cloned().collect();
+                    let (items, next) = page(&active, query_param(&query, "nextToken").as_deref(), size);
+                    let list: Vec<Value> = items
+                        .iter()
+                        .map(|p| {
+                            json!({"BackupPlanId": p["BackupPlanId"], "BackupPlanName": p["BackupPlanName"],
+                                "BackupPlanArn": p.get("BackupPlanArn").cloned().unwrap_or(Value::Null),
+                                "VersionId": p.get("VersionId").cloned().unwrap_or(json!("v1")),
+                                "CreationDate": pascal_time()})
+                        })
+                        .collect();
+                    json_ok(json!({"BackupPlansList": list, "NextToken": next}))
+                }
+                "GetBackupPlan" => match r.plans.iter().find(|p| p["BackupPlanId"] == segments[2].as_str()) {
+                    Some(p) => json_ok(json!({
+                        "BackupPlanId": p["BackupPlanId"], "VersionId": p.get("VersionId").cloned().unwrap_or(json!("v1")),
+                        "BackupPlan": {"BackupPlanName": p["BackupPlanName"], "Rules": p["Rules"].as_array().cloned().unwrap_or_default().iter().map(|r| json!({
+                            "RuleName": r["RuleName"], "TargetBackupVaultName": r.get("TargetBackupVaultName").cloned().unwrap_or(json!("Default")),
+                            "ScheduleExpression": r.get("ScheduleExpression").cloned().unwrap_or(Value::Null), "RuleId": "rule-id"})).collect::<Vec<_>>()}
+                    })),
+                    None => error("backup", StatusCode::NOT_FOUND, "ResourceNotFoundException", "no such plan"),
+                },
+                "ListBackupSelections" | "GetBackupSelection" => {
+                    let Some(p) = r.plans.iter().find(|p| p["BackupPlanId"] == segments[2].as_str()) else {
+                        return error("backup", StatusCode::NOT_FOUND, "ResourceNotFoundException", "no such plan");
+                    };
+                    let selections = p["Selections"].as_array().cloned().unwrap_or_default();
+                    if op == "ListBackupSelections" {
+                        let (items, next) = page(&selections, query_param(&query, "nextToken").as_deref(), size);
+                        let list: Vec<Value> = items
+                            .iter()
+                            .map(|x| json!({"SelectionId": x["SelectionId"], "SelectionName": x["BackupSelection"]["SelectionName"],
+                                "BackupPlanId": p["BackupPlanId"], "CreationDate": pascal_time()}))
+                            .collect();
+                        json_ok(json!({"BackupSelectionsList": list, "NextToken": next}))
+                    } else {
+                        match selections.iter().find(|x| x["SelectionId"] == segments[4].as_str()) {
+                            Some(x) => json_ok(json!({"BackupPlanId": p["BackupPlanId"], "SelectionId": x["SelectionId"],
+                                "BackupSelection": x["BackupSelection"], "CreationDate": pascal_time()})),
+                            None => error("backup", StatusCode::NOT_FOUND, "ResourceNotFoundException", "no such selection"),
+                        }
+                    }
+                }
+                _ => error("backup", StatusCode::NOT_FOUND, "UnknownOperationException", &op),
+            }
+        }
+        ("config", "GetResourceConfigHistory") => {
+            let r = s.regions.entry(key_of).or_default();
+            let id = input["resourceId"].as_str().unwrap_or_default();
+            let items: Vec<Value> = r
+                .tables
+                .iter()
+                .filter(|t| t["TableName"] == id)
+                .map(|t| {
+                    let tags: serde_json::Map<String, Value> = t["Tags"]
+                        .as_array()
+                        .map(|a| a.iter().map(|kv| (kv["Key"].as_str().unwrap_or_default().to_string(), kv["Value"].clone())).collect())
+                        .unwrap_or_default();
+                    json!({"version": "1.3", "accountId": account, "configurationItemCaptureTime": input["laterTime"].clone(),
+                        "configurationItemStatus": "OK", "resourceType": "AWS::DynamoDB::Table", "resourceId": id,
+                        "resourceName": id, "arn": t["TableArn"], "awsRegion": region,
+                        "configuration": json!({"tableName": id, "tableStatus": t.get("TableStatus").cloned().unwrap_or(json!("ACTIVE"))}).to_string(),
+                        "tags": tags})
+                })
+                .collect();
+            json_ok(json!({"configurationItems": items}))
+        }
+        ("config", "PutEvaluations") => {
+            let evaluations = input["Evaluations"].as_array().cloned().unwrap_or_default();
+            s.puts.push(Put {
+                account: account.clone(),
+                result_token: input["ResultToken"].as_str().unwrap_or_default().to_string(),
+                test_mode: input["TestMode"].as_bool().unwrap_or(false),
+                evaluations: evaluations.clone(),
+            });
+            if s.reject_evaluations > 0 {
+                s.reject_evaluations -= 1;
+                return json_ok(json!({"FailedEvaluations": evaluations}));
+            }
+            json_ok(json!({"FailedEvaluations": []}))
+        }
+        ("dynamodb", "ListTagsOfResource") => {
+            let r = s.regions.entry(key_of).or_default();
+            let arn = input["ResourceArn"].as_str().unwrap_or_default();
+            match r.tables.iter().find(|t| t["TableArn"] == arn) {
+                Some(t) => {
+                    let tags = t["Tags"].as_array().cloned().unwrap_or_default();
+                    let (items, next) = page(&tags, input["NextToken"].as_str(), size);
+                    json_ok(json!({"Tags": items, "NextToken": next}))
+                }
+                None => error("dynamodb", StatusCode::BAD_REQUEST, "ResourceNotFoundException", "no such table"),
+            }
+        }
+        ("dynamodb", "ListTables") => {
+            let r = s.regions.entry(key_of).or_default();
+            let names: Vec<Value> = r.tables.iter().map(|t| t["TableName"].clone()).collect();
+            let start = input["ExclusiveStartTableName"].as_str();
+            let from = start.and_then(|n| names.iter().position(|x| x == n).map(|i| i + 1)).unwrap_or(0);
+            let end = (from + size).min(names.len());
+            let last = (end < names.len()).then(|| names[end - 1].clone());
+            json_ok(json!({"TableNames": names[from..end], "LastEvaluatedTableName": last}))
+        }
+        ("dynamodb", "DescribeTable") => {
+            let r = s.regions.entry(key_of).or_default();
+            let name = input["TableName"].as_str().unwrap_or_default();
+            match r.tables.iter().find(|t| t["TableName"] == name) {
+                Some(t) => json_ok(json!({"Table": {"TableName": name, "TableArn": t["TableArn"],
+                    "TableStatus": t.get("TableStatus").cloned().unwrap_or(json!("ACTIVE"))}})),
+                None => error("dynamodb", StatusCode::BAD_REQUEST, "ResourceNotFoundException", "no such table"),
+            }
+        }
+        _ => error(&service, StatusCode::BAD_REQUEST, "UnknownOperationException", &format!("{service} {op}")),
+    }
+}
