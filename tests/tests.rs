@@ -5,5 +5,6 @@ mod util;
 mod aws_adapters;
 mod cli;
 mod index_equivalence;
+mod lambda;
 mod matcher_props;
 mod vectors;

@@ -1,0 +1,200 @@
+//! The real `dynamodb-backup-rule-lambda` binary, end to end: a Runtime API on loopback feeds it
+//! the events in `testdata/events/`, the fake AWS endpoint serves its SDK calls, and the test
+//! reads back what Config received and what the runtime was told.
+
+use crate::util::fake_aws::{FakeAws, BASE_ACCESS_KEY, BASE_SECRET, ISSUED_SECRET, ISSUED_TOKEN};
+use crate::util::runtime_api::{Outcome, RuntimeApi};
+use crate::util::{demo_snapshot, repo_path};
+use serde_json::{json, Value};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+
+/// Starts the Lambda binary against the fakes.
+pub fn spawn_lambda(rt: &RuntimeApi, fake: &FakeAws, extra: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule-lambda"));
+    cmd.env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", rt.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "dynamodb-backup-rule")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("AWS_ENDPOINT_URL", fake.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", BASE_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", BASE_SECRET)
+        .env("AWS_SESSION_TOKEN", "BASETOKENdoNotLog")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_MAX_ATTEMPTS", "3")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("start the lambda binary")
+}
+
+/// Stops the process and returns everything it printed.
+pub async fn stop(mut child: Child) -> String {
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    let mut out = String::new();
+    if let Some(mut s) = child.stdout.take() {
+        let _ = s.read_to_string(&mut out).await;
+    }
+    if let Some(mut s) = child.stderr.take() {
+        let _ = s.read_to_string(&mut out).await;
+    }
+    out
+}
+
+fn fixture(name: &str) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(repo_path(&format!("testdata/events/{name}"))).expect("fixture"),
+    )
+    .expect("fixture JSON")
+}
+
+/// What each fixture must produce: a put verdict for the named resource, or an error type.
+const EXPECTED: &[(&str, Result<(&str, &str), &str>)] = &[
+    ("change-covered.json", Ok(("orders", "COMPLIANT"))),
+    (
+        "change-not-covered.json",
+        Ok(("feature-flags", "NON_COMPLIANT")),
+    ),
+    ("change-tag-only.json", Ok(("metrics", "COMPLIANT"))),
+    ("change-tags-missing.json", Ok(("metrics", "COMPLIANT"))),
+    ("change-creating.json", Ok(("sessions", "NOT_APPLICABLE"))),
+    ("oversized.json", Ok(("orders", "COMPLIANT"))),
+    ("deleted.json", Ok(("orders-archive", "NOT_APPLICABLE"))),
+    ("left-scope.json", Ok(("orders", "NOT_APPLICABLE"))),
+    ("non-table.json", Ok(("my-bucket", "NOT_APPLICABLE"))),
+    (
+        "resource-tags-parameter.json",
+        Ok(("orders", "NOT_APPLICABLE")),
+    ),
+    ("testmode.json", Ok(("orders", "COMPLIANT"))),
+    ("cross-account.json", Ok(("orders", "NON_COMPLIANT"))),
+    ("scheduled.json", Err("NotSupported")),
+    ("invalid-invoking-event.json", Err("InvalidEvent")),
+    ("invalid-parameters.json", Err("InvalidParameters")),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lambda_binary_handles_every_fixture_end_to_end() {
+    // GIVEN the demo account, a member account, and the binary polling a loopback Runtime API
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.load_snapshot(&json!({"AccountId": "444455556666", "Regions": {"us-east-1": {
+        "ResourceTypeOptInPreference": {"DynamoDB": true}, "BackupPlans": [],
+        "Tables": [{"TableName": "orders", "TableArn": "arn:aws:dynamodb:us-east-1:444455556666:table/orders"}]}}}));
+    let rt = RuntimeApi::start().await;
+    let child = spawn_lambda(&rt, &fake, &[]);
+    // WHEN every fixture is delivered
+    for (i, (name, _)) in EXPECTED.iter().enumerate() {
+        rt.push(&format!("req-{i:02}-{name}"), fixture(name));
+    }
+    let outcomes = rt.wait_for(EXPECTED.len(), Duration::from_secs(60)).await;
+    let logs = stop(child).await;
+    if std::env::var_os("DDB_RULE_SHOW").is_some() {
+        eprintln!("{logs}");
+    }
+    assert_eq!(outcomes.len(), EXPECTED.len(), "logs:\n{logs}");
+
+    // THEN each got the expected answer, and Config received exactly the verdicts
+    let puts = fake.puts();
+    let mut put_iter = puts.iter();
+    for ((name, expected), outcome) in EXPECTED.iter().zip(&outcomes) {
+        match (expected, outcome) {
+            (Ok((resource, verdict)), Outcome::Response { id, body }) => {
+                assert!(id.ends_with(name), "{id} answered out of order");
+                let put = put_iter
+                    .next()
+                    .unwrap_or_else(|| panic!("{name}: no PutEvaluations"));
+                let e = &put.evaluations[0];
+                assert_eq!(
+                    (
+                        e["ComplianceResourceId"].as_str(),
+                        e["ComplianceType"].as_str()
+                    ),
+                    (Some(*resource), Some(*verdict)),
+                    "{name}: {e}"
+                );
+                assert!(
+                    e["Annotation"]
+                        .as_str()
+                        .is_some_and(|a| !a.is_empty() && a.len() <= 256),
+                    "{name}"
+                );
+                assert_eq!(put.test_mode, *name == "testmode.json", "{name}");
+                assert_eq!(body["evaluations"][0]["ComplianceType"], *verdict, "{name}");
+            }
+            (
+                Err(error_type),
+                Outcome::Error {
+                    error_type: got,
+                    message,
+                    ..
+                },
+            ) => {
+                assert_eq!(got, error_type, "{name}: {message}");
+                assert!(!message.is_empty());
+            }
+            (want, got) => panic!("{name}: expected {want:?}, got {got:?}\nlogs:\n{logs}"),
+        }
+    }
+    assert!(
+        put_iter.next().is_none(),
+        "a failed invocation put something"
+    );
+    assert_eq!(
+        fake.assumed_roles(),
+        vec!["arn:aws:iam::444455556666:role/dynamodb-backup-rule-member".to_string()]
+    );
+    // One catalog load for the function's own account and Region, one for the member's.
+    assert_eq!(fake.count("DescribeRegionSettings"), 2);
+
+    // AND the logs are JSON, one decision line per evaluated resource, with no secret in them
+    let decisions: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "decision")
+        .collect();
+    assert_eq!(decisions.len(), puts.len(), "logs:\n{logs}");
+    assert!(
+        decisions
+            .iter()
+            .any(|d| d["fields"]["table"] == "orders" && d["fields"]["verdict"] == "COMPLIANT"),
+        "{decisions:?}"
+    );
+    for secret in [
+        BASE_SECRET,
+        ISSUED_SECRET,
+        ISSUED_TOKEN,
+        "BASETOKENdoNotLog",
+        "Signature=",
+    ] {
+        assert!(!logs.contains(secret), "`{secret}` leaked into the logs");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_cache_setting_stops_the_function_at_start_with_a_clear_message() {
+    let fake = FakeAws::start().await;
+    let rt = RuntimeApi::start().await;
+    let mut child = spawn_lambda(&rt, &fake, &[("CATALOG_CACHE_TTL_SECONDS", "soon")]);
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(!status.success());
+    let logs = stop(child).await;
+    assert!(
+        logs.contains("CATALOG_CACHE_TTL_SECONDS") && logs.contains("`soon`"),
+        "{logs}"
+    );
+}
