@@ -1,5 +1,6 @@
-//! The ports served from a snapshot file: `invoke --snapshot` runs the real handler fully
-//! offline, and tests use it as the in-memory fake. Evaluations are recorded, not sent.
+//! Ports that never write to AWS: a snapshot file behind the read ports (`invoke --snapshot`
+//! runs the real handler fully offline on it), and a recorder that keeps evaluations instead of
+//! sending them (`invoke` without `--snapshot` reads live but puts nothing).
 
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
@@ -7,12 +8,11 @@ use crate::model::{Evaluation, RegionCatalog, Snapshot, Tags};
 use crate::ports::{BackupCatalog, ConfigItems, EvaluationSink, Scope, TableTags};
 use std::sync::{Arc, Mutex};
 
-/// A snapshot behind the rule's ports.
+/// A snapshot behind the rule's read ports.
 #[derive(Debug)]
 pub struct SnapshotEnv {
     snapshot: Snapshot,
     catalogs: Vec<Arc<RegionCatalog>>,
-    put: Mutex<Vec<Evaluation>>,
 }
 
 impl SnapshotEnv {
@@ -23,16 +23,7 @@ impl SnapshotEnv {
             .iter()
             .map(|r| Arc::new(r.catalog.clone()))
             .collect();
-        SnapshotEnv {
-            snapshot,
-            catalogs,
-            put: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// Every evaluation "put" so far.
-    pub fn put(&self) -> Vec<Evaluation> {
-        self.put.lock().map(|p| p.clone()).unwrap_or_default()
+        SnapshotEnv { snapshot, catalogs }
     }
 
     fn check_account(&self, scope: &Scope) -> Result<(), Error> {
@@ -94,7 +85,51 @@ impl ConfigItems for SnapshotEnv {
     }
 }
 
-impl EvaluationSink for SnapshotEnv {
+/// Wraps read ports and records evaluations instead of putting them.
+#[derive(Debug)]
+pub struct Recording<E> {
+    inner: E,
+    put: Mutex<Vec<Evaluation>>,
+}
+
+impl<E> Recording<E> {
+    /// Reads through `inner`; writes nowhere.
+    pub fn new(inner: E) -> Recording<E> {
+        Recording {
+            inner,
+            put: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Every evaluation "put" so far.
+    pub fn put(&self) -> Vec<Evaluation> {
+        self.put.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+}
+
+impl<E: BackupCatalog + Sync> BackupCatalog for Recording<E> {
+    async fn region_catalog(&self, scope: &Scope) -> Result<Arc<RegionCatalog>, Error> {
+        self.inner.region_catalog(scope).await
+    }
+}
+
+impl<E: TableTags + Sync> TableTags for Recording<E> {
+    async fn table_tags(&self, scope: &Scope, table_arn: &str) -> Result<Tags, Error> {
+        self.inner.table_tags(scope, table_arn).await
+    }
+}
+
+impl<E: ConfigItems + Sync> ConfigItems for Recording<E> {
+    async fn config_item(
+        &self,
+        scope: &Scope,
+        summary: &ItemSummary,
+    ) -> Result<Option<ConfigItem>, Error> {
+        self.inner.config_item(scope, summary).await
+    }
+}
+
+impl<E: Sync> EvaluationSink for Recording<E> {
     async fn put_evaluations(
         &self,
         _scope: &Scope,

@@ -413,3 +413,48 @@ pub fn write_explanation_json(
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
+
+/// What `invoke` would put, as `{"Evaluations": [...]}` in `PutEvaluations`' own shape.
+pub fn write_put_json(
+    out: &mut impl Write,
+    evaluations: &[crate::model::Evaluation],
+) -> io::Result<()> {
+    let list: Vec<serde_json::Value> = evaluations
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "ComplianceResourceType": e.resource_type,
+                "ComplianceResourceId": e.resource_id,
+                "ComplianceType": e.compliance,
+                "Annotation": e.annotation,
+                "OrderingTimestamp": e.ordering_timestamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            })
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "Evaluations": list }))?;
+    writeln!(out)
+}
+
+/// What `invoke` would put, one line per evaluation.
+pub fn write_put_text(
+    out: &mut impl Write,
+    evaluations: &[crate::model::Evaluation],
+) -> io::Result<()> {
+    let w = evaluations
+        .iter()
+        .map(|e| e.resource_id.len())
+        .chain(["RESOURCE".len()])
+        .max()
+        .unwrap_or(0);
+    writeln!(out, "{:w$}  {:14}  ANNOTATION", "RESOURCE", "VERDICT")?;
+    for e in evaluations {
+        writeln!(
+            out,
+            "{:w$}  {:14}  {}",
+            e.resource_id,
+            e.compliance.as_str(),
+            e.annotation
+        )?;
+    }
+    Ok(())
+}

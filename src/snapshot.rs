@@ -410,6 +410,111 @@ fn convert_selection(path: &str, s: SelectionFile) -> Result<Selection, Error> {
     })
 }
 
+impl From<&Snapshot> for SnapshotFile {
+    /// Writes the model back in the file format; what `snapshot` saves after a live capture.
+    fn from(s: &Snapshot) -> SnapshotFile {
+        let regions = s
+            .regions
+            .iter()
+            .map(|r| (r.catalog.region.clone(), region_file(r)))
+            .collect();
+        SnapshotFile {
+            account_id: s.account_id.clone(),
+            regions,
+        }
+    }
+}
+
+fn region_file(r: &RegionSnapshot) -> RegionFile {
+    let c = &r.catalog;
+    let opt_in = match c.settings.dynamodb_opt_in {
+        OptIn::Enabled => Some(BTreeMap::from([("DynamoDB".to_string(), true)])),
+        OptIn::Disabled => Some(BTreeMap::from([("DynamoDB".to_string(), false)])),
+        OptIn::KeyAbsent => Some(BTreeMap::new()),
+        OptIn::NotCaptured => None,
+    };
+    RegionFile {
+        resource_type_opt_in_preference: opt_in,
+        resource_type_management_preference: c
+            .settings
+            .dynamodb_management
+            .map(|m| BTreeMap::from([("DynamoDB".to_string(), m)])),
+        backup_plans: c.plans.iter().map(plan_file).collect(),
+        tables: r
+            .tables
+            .iter()
+            .map(|t| TableFile {
+                table_name: t.name.clone(),
+                table_arn: t.arn.arn.clone(),
+                table_status: t.status.clone(),
+                tags: Some(
+                    t.tags
+                        .iter()
+                        .map(|(k, v)| TagFile {
+                            key: k.clone(),
+                            value: v.clone(),
+                        })
+                        .collect(),
+                ),
+            })
+            .collect(),
+    }
+}
+
+fn plan_file(p: &BackupPlan) -> PlanFile {
+    PlanFile {
+        backup_plan_id: p.id.clone(),
+        backup_plan_name: p.name.clone(),
+        backup_plan_arn: p.arn.clone(),
+        version_id: p.version_id.clone(),
+        deletion_date: p.deletion_date.clone().map(serde_json::Value::String),
+        rules: p
+            .rules
+            .iter()
+            .map(|r| RuleFile {
+                rule_name: r.name.clone(),
+                target_backup_vault_name: r.target_vault.clone(),
+                schedule_expression: r.schedule.clone(),
+            })
+            .collect(),
+        selections: p.selections.iter().map(selection_file).collect(),
+    }
+}
+
+fn selection_file(s: &Selection) -> SelectionFile {
+    let mut conditions: BTreeMap<String, Option<Vec<ConditionParameterFile>>> = BTreeMap::new();
+    for c in &s.conditions {
+        conditions
+            .entry(c.operator.name().to_string())
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(ConditionParameterFile {
+                condition_key: c.key.clone(),
+                condition_value: c.value.clone(),
+            });
+    }
+    SelectionFile {
+        selection_id: s.id.clone(),
+        backup_selection: BackupSelectionFile {
+            selection_name: Some(s.name.clone()),
+            iam_role_arn: s.iam_role_arn.clone(),
+            resources: Some(s.resources.clone()),
+            not_resources: Some(s.not_resources.clone()),
+            list_of_tags: Some(
+                s.list_of_tags
+                    .iter()
+                    .map(|c| TagConditionFile {
+                        condition_type: c.condition_type.clone(),
+                        condition_key: c.key.clone(),
+                        condition_value: c.value.clone(),
+                    })
+                    .collect(),
+            ),
+            conditions: Some(conditions),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,6 +582,18 @@ mod tests {
         let wrong_name = MINIMAL.replace("\"TableName\":\"orders\"", "\"TableName\":\"users\"");
         let err = parse(&wrong_name).unwrap_err().to_string();
         assert!(err.contains("Tables[0].TableName"), "{err}");
+    }
+
+    #[test]
+    fn the_model_round_trips_through_the_file_format() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/snapshots/demo-account.json"
+        ))
+        .expect("demo snapshot");
+        let model = parse(&text).expect("valid");
+        let written = serde_json::to_string(&SnapshotFile::from(&model)).expect("serializable");
+        assert_eq!(parse(&written).expect("re-read"), model);
     }
 
     #[test]

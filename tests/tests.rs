@@ -4,6 +4,7 @@ mod util;
 
 mod aws_adapters;
 mod cli;
+mod cli_live;
 mod index_equivalence;
 mod lambda;
 mod matcher_props;

@@ -2,7 +2,11 @@
 //! print, and map the outcome to an exit status.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dynamodb_backup_rule::{coverage::Compliance, report, rule, snapshot, Error};
+use dynamodb_backup_rule::aws::{AwsEnv, DEFAULT_CACHE_TTL};
+use dynamodb_backup_rule::model::Snapshot;
+use dynamodb_backup_rule::offline::{Recording, SnapshotEnv};
+use dynamodb_backup_rule::snapshot::SnapshotFile;
+use dynamodb_backup_rule::{coverage::Compliance, event, report, rule, snapshot, Error};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,6 +58,58 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Audit the live account, read-only: read every table and the Backup configuration, then
+    /// evaluate as `evaluate` does. Never calls PutEvaluations.
+    #[command(after_help = concat!(
+        "Uses the standard AWS environment (AWS_PROFILE, AWS_REGION, SSO, AWS_ENDPOINT_URL, ...).\n\n",
+        "Examples:\n",
+        "  AWS_PROFILE=security-audit dynamodb-backup-rule audit --region us-east-1 --region eu-west-1\n",
+        "  dynamodb-backup-rule audit --format json > evaluations.json\n\n",
+        "Exit status: 0 when nothing is NON_COMPLIANT, 3 when anything is, 2 for bad input or usage, 1 for any other failure."
+    ))]
+    Audit {
+        /// Region to audit; repeat for several. Defaults to the configured Region.
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Capture the live account into a snapshot file, to replay any audit offline.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  dynamodb-backup-rule snapshot --region us-east-1 --output account.json\n",
+        "  dynamodb-backup-rule evaluate --snapshot account.json"
+    ))]
+    Snapshot {
+        /// Region to capture; repeat for several. Defaults to the configured Region.
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// Where to write the snapshot.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Run the rule handler on a Config event exactly as the Lambda would, and print the
+    /// evaluations it would put. Nothing is ever put.
+    #[command(after_help = concat!(
+        "With --snapshot it is fully offline; without it, it reads the live account.\n\n",
+        "Examples:\n",
+        "  dynamodb-backup-rule invoke --event testdata/events/change-covered.json \\\n",
+        "      --snapshot testdata/snapshots/demo-account.json\n",
+        "  dynamodb-backup-rule invoke --event my-event.json --format json\n\n",
+        "Exit status: 0 when nothing is NON_COMPLIANT, 3 when anything is, 2 for bad input or usage, 1 for any other failure."
+    ))]
+    Invoke {
+        /// The Config event, as Lambda receives it.
+        #[arg(long, value_name = "FILE")]
+        event: PathBuf,
+        /// Serve AWS Backup and tags from this snapshot instead of the live account.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -62,27 +118,115 @@ enum Format {
     Json,
 }
 
-fn load(path: &Path) -> Result<dynamodb_backup_rule::model::Snapshot, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
+fn load(path: &Path) -> Result<Snapshot, Error> {
+    snapshot::parse(&read_text(path)?)
+}
+
+fn read_text(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
         path: path.to_path_buf(),
         source,
-    })?;
-    snapshot::parse(&text)
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Output)
+}
+
+/// The Regions to read: those given, or the configured one.
+fn regions(env: &AwsEnv, given: Vec<String>) -> Result<Vec<String>, Error> {
+    if !given.is_empty() {
+        // Alphabetical, like a snapshot file, so an audit and its replay print the same.
+        let mut regions = given;
+        regions.sort();
+        regions.dedup();
+        return Ok(regions);
+    }
+    env.default_region()
+        .map(|r| vec![r])
+        .ok_or_else(|| Error::InvalidParameters {
+            name: "--region".into(),
+            expected: "a Region: pass --region or set AWS_REGION / a profile Region".into(),
+        })
+}
+
+fn capture(given: Vec<String>) -> Result<Snapshot, Error> {
+    runtime()?.block_on(async {
+        let env = AwsEnv::from_env(DEFAULT_CACHE_TTL).await;
+        let regions = regions(&env, given)?;
+        env.capture(&regions).await
+    })
+}
+
+fn print_evaluations(
+    out: &mut impl Write,
+    snapshot: &Snapshot,
+    format: Format,
+) -> Result<bool, Error> {
+    let evaluations = rule::evaluate_snapshot(snapshot);
+    match format {
+        Format::Text => report::write_evaluations_text(out, &evaluations),
+        Format::Json => report::write_evaluations_json(out, &evaluations),
+    }
+    .map_err(Error::Output)?;
+    Ok(report::Summary::of(&evaluations).non_compliant > 0)
 }
 
 /// Runs a command; `Ok(true)` when something is NON_COMPLIANT.
 fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
     match command {
-        Command::Evaluate { snapshot, format } => {
-            let snapshot = load(&snapshot)?;
-            let evaluations = rule::evaluate_snapshot(&snapshot);
+        Command::Audit { regions, format } => print_evaluations(out, &capture(regions)?, format),
+        Command::Snapshot { regions, output } => {
+            let snapshot = capture(regions)?;
+            let text = serde_json::to_string_pretty(&SnapshotFile::from(&snapshot))
+                .map_err(|e| Error::Output(e.into()))?;
+            std::fs::write(&output, text + "\n").map_err(Error::Output)?;
+            let tables: usize = snapshot.regions.iter().map(|r| r.tables.len()).sum();
+            writeln!(
+                out,
+                "wrote {} ({} Region(s), {tables} table(s))",
+                output.display(),
+                snapshot.regions.len()
+            )
+            .map_err(Error::Output)?;
+            Ok(false)
+        }
+        Command::Invoke {
+            event,
+            snapshot,
+            format,
+        } => {
+            let payload: serde_json::Value =
+                serde_json::from_str(&read_text(&event)?).map_err(|e| Error::InvalidEvent {
+                    field: "(event)".into(),
+                    expected: format!("a JSON document ({e})"),
+                })?;
+            let invocation = event::decode_payload(payload)?;
+            let put = runtime()?.block_on(async {
+                match snapshot {
+                    Some(path) => {
+                        let env = Recording::new(SnapshotEnv::new(load(&path)?));
+                        rule::handle(&invocation, &env, None).await?;
+                        Ok::<_, Error>(env.put())
+                    }
+                    None => {
+                        let env = Recording::new(AwsEnv::from_env(DEFAULT_CACHE_TTL).await);
+                        rule::handle(&invocation, &env, None).await?;
+                        Ok(env.put())
+                    }
+                }
+            })?;
             match format {
-                Format::Text => report::write_evaluations_text(out, &evaluations),
-                Format::Json => report::write_evaluations_json(out, &evaluations),
+                Format::Text => report::write_put_text(out, &put),
+                Format::Json => report::write_put_json(out, &put),
             }
             .map_err(Error::Output)?;
-            Ok(report::Summary::of(&evaluations).non_compliant > 0)
+            Ok(put.iter().any(|e| e.compliance == Compliance::NonCompliant))
         }
+        Command::Evaluate { snapshot, format } => print_evaluations(out, &load(&snapshot)?, format),
         Command::Explain {
             snapshot,
             table,

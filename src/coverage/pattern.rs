@@ -39,7 +39,7 @@ impl fmt::Display for Ambiguity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Ambiguity::WildcardPosition => f.write_str(
-                "wildcard position not supported by AWS Backup (only a trailing `*` or a whole Region/account `*`)",
+                "wildcard position not supported by AWS Backup (only a trailing or whole-segment `*`)",
             ),
             Ambiguity::QuestionMark => {
                 f.write_str("`?` is not documented by AWS Backup (wildcard or literal)")

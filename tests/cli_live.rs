@@ -1,0 +1,199 @@
+//! The CLI's live modes against the fake AWS endpoint through the standard AWS environment:
+//! `audit` is read-only, `snapshot` captures what `evaluate` replays, `invoke` puts nothing.
+
+use crate::util::fake_aws::{FakeAws, BASE_ACCESS_KEY, BASE_SECRET};
+use crate::util::{demo_snapshot, repo_path};
+use std::process::Output;
+
+async fn cli_with(fake: &FakeAws, args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", fake.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", BASE_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", BASE_SECRET)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .await
+        .expect("the CLI runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_reads_the_live_account_and_never_puts() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let audit = cli_with(
+        &fake,
+        &[
+            "audit",
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(audit.status.code(), Some(3), "{}", text(&audit.stderr));
+    assert_eq!(fake.count("PutEvaluations"), 0);
+    // The verdicts are those of the same account evaluated offline.
+    let live: serde_json::Value = serde_json::from_slice(&audit.stdout).expect("JSON");
+    let offline: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("testdata/expected/demo-evaluate.json")).unwrap(),
+    )
+    .unwrap();
+    let verdicts = |v: &serde_json::Value| -> Vec<(String, String)> {
+        v["Evaluations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["ResourceArn"].as_str().unwrap().to_string(),
+                    e["ComplianceType"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&live), verdicts(&offline));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captured_snapshot_replays_to_the_same_audit() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let dir = std::env::temp_dir().join(format!("ddb-rule-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("captured.json");
+    let file_arg = file.to_str().unwrap();
+    let snap = cli_with(
+        &fake,
+        &[
+            "snapshot",
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--output",
+            file_arg,
+        ],
+    )
+    .await;
+    assert_eq!(snap.status.code(), Some(0), "{}", text(&snap.stderr));
+    assert!(
+        text(&snap.stdout).contains("2 Region(s), 16 table(s)"),
+        "{}",
+        text(&snap.stdout)
+    );
+    let replay = cli_with(
+        &fake,
+        &["evaluate", "--snapshot", file_arg, "--format", "json"],
+    )
+    .await;
+    let audit = cli_with(
+        &fake,
+        &[
+            "audit",
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(text(&replay.stdout), text(&audit.stdout));
+    assert_eq!(replay.status.code(), audit.status.code());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_runs_the_handler_live_or_offline_and_puts_nothing() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let live = cli_with(
+        &fake,
+        &[
+            "invoke",
+            "--event",
+            "testdata/events/change-covered.json",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(live.status.code(), Some(0), "{}", text(&live.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&live.stdout).unwrap();
+    assert_eq!(doc["Evaluations"][0]["ComplianceType"], "COMPLIANT");
+    assert_eq!(
+        doc["Evaluations"][0]["OrderingTimestamp"],
+        "2026-11-20T10:15:30.123Z"
+    );
+    assert!(fake.count("ListBackupPlans") > 0, "live mode reads AWS");
+    assert_eq!(fake.count("PutEvaluations"), 0);
+
+    let offline = cli_with(
+        &fake,
+        &[
+            "invoke",
+            "--event",
+            "testdata/events/change-not-covered.json",
+            "--snapshot",
+            "testdata/snapshots/demo-account.json",
+        ],
+    )
+    .await;
+    assert_eq!(offline.status.code(), Some(3));
+    assert!(
+        text(&offline.stdout).contains("feature-flags  NON_COMPLIANT"),
+        "{}",
+        text(&offline.stdout)
+    );
+
+    let bad = cli_with(
+        &fake,
+        &[
+            "invoke",
+            "--event",
+            "testdata/events/invalid-parameters.json",
+            "--snapshot",
+            "testdata/snapshots/demo-account.json",
+        ],
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("invalid rule parameter resourceTag"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_failures_are_typed_and_print_no_verdicts() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.fail(
+        "ListBackupSelections",
+        crate::util::fake_aws::Fault::AccessDenied,
+        1,
+    );
+    let out = cli_with(&fake, &["audit"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("backup:ListBackupSelections failed"),
+        "{}",
+        text(&out.stderr)
+    );
+}
