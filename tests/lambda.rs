@@ -59,8 +59,11 @@ fn fixture(name: &str) -> Value {
     .expect("fixture JSON")
 }
 
-/// What each fixture must produce: a put verdict for the named resource, or an error type.
-const EXPECTED: &[(&str, Result<(&str, &str), &str>)] = &[
+/// A put verdict for the named resource, or the error type the runtime must be told.
+type Expected = Result<(&'static str, &'static str), &'static str>;
+
+/// What each fixture must produce.
+const EXPECTED: &[(&str, Expected)] = &[
     ("change-covered.json", Ok(("orders", "COMPLIANT"))),
     (
         "change-not-covered.json",
