@@ -393,3 +393,106 @@ pub async fn put_all<S: EvaluationSink + Sync>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::decode_payload;
+    use serde_json::json;
+
+    #[test]
+    fn gone_out_of_scope_and_foreign_items_are_not_applicable() {
+        assert!(inapplicable(true, "OK", DYNAMODB_TABLE_TYPE).is_some());
+        for status in GONE_STATUSES {
+            assert!(inapplicable(false, status, DYNAMODB_TABLE_TYPE)
+                .unwrap()
+                .contains(status));
+        }
+        assert!(inapplicable(false, "OK", "AWS::S3::Bucket")
+            .unwrap()
+            .contains("AWS::S3::Bucket"));
+        assert_eq!(inapplicable(false, "OK", DYNAMODB_TABLE_TYPE), None);
+        assert_eq!(
+            inapplicable(false, "ResourceDiscovered", DYNAMODB_TABLE_TYPE),
+            None
+        );
+    }
+
+    fn invocation(account: &str, role: Option<&str>, params: serde_json::Value) -> Invocation {
+        let mut event = json!({
+            "invokingEvent": json!({"messageType": "ScheduledNotification", "notificationCreationTime": "2026-01-01T00:00:00Z"}).to_string(),
+            "ruleParameters": params.to_string(),
+            "resultToken": "t",
+            "accountId": account,
+        });
+        if let Some(r) = role {
+            event["executionRoleArn"] = json!(r);
+        }
+        decode_payload(event).unwrap()
+    }
+
+    #[test]
+    fn only_another_accounts_events_assume_a_role() {
+        let params = RuleParameters::default();
+        let own = invocation(
+            "111122223333",
+            Some("arn:aws:iam::111122223333:role/config"),
+            json!({}),
+        );
+        let s = scope_for(
+            &own,
+            &params,
+            Some("111122223333"),
+            "111122223333",
+            "us-east-1",
+        )
+        .unwrap();
+        assert_eq!(s.role_arn, None);
+
+        let member = invocation(
+            "444455556666",
+            Some("arn:aws:iam::444455556666:role/config"),
+            json!({}),
+        );
+        let s = scope_for(
+            &member,
+            &params,
+            Some("111122223333"),
+            "444455556666",
+            "eu-west-1",
+        )
+        .unwrap();
+        assert_eq!(s.account, "444455556666");
+        assert_eq!(
+            s.role_arn.as_deref(),
+            Some("arn:aws:iam::444455556666:role/config")
+        );
+
+        let named =
+            RuleParameters::parse(json!({"ExecutionRoleName": "audit"}).as_object().unwrap())
+                .unwrap();
+        let s = scope_for(
+            &member,
+            &named,
+            Some("111122223333"),
+            "444455556666",
+            "cn-north-1",
+        )
+        .unwrap();
+        assert_eq!(
+            s.role_arn.as_deref(),
+            Some("arn:aws-cn:iam::444455556666:role/audit")
+        );
+
+        let no_role = invocation("444455556666", None, json!({}));
+        let e = scope_for(
+            &no_role,
+            &params,
+            Some("111122223333"),
+            "444455556666",
+            "us-east-1",
+        )
+        .unwrap_err();
+        assert_eq!(e.error_type(), "InvalidEvent");
+    }
+}

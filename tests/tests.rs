@@ -5,6 +5,7 @@ mod util;
 mod aws_adapters;
 mod cli;
 mod cli_live;
+mod events;
 mod index_equivalence;
 mod lambda;
 mod matcher_props;
