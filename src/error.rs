@@ -97,6 +97,19 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// A periodic pass could not finish before the invocation's deadline.
+    #[error("{what} would take about {needed_secs} s but only {remaining_secs} s remain; no evaluation was put. {advice}")]
+    WouldNotFinish {
+        /// What would take too long.
+        what: String,
+        /// The estimate.
+        needed_secs: u64,
+        /// What is left of the invocation.
+        remaining_secs: u64,
+        /// What to do about it.
+        advice: String,
+    },
+
     /// `PutEvaluations` kept rejecting some evaluations.
     #[error("config:PutEvaluations rejected {} evaluation(s) after {attempts} attempts: {}", .failed.len(), .failed.join("; "))]
     FailedEvaluations {
@@ -153,6 +166,7 @@ impl Error {
             Error::InvalidEvent { .. } => "InvalidEvent",
             Error::InvalidParameters { .. } => "InvalidParameters",
             Error::NotSupported(_) => "NotSupported",
+            Error::WouldNotFinish { .. } => "Timeout",
             Error::Aws {
                 kind: AwsErrorKind::AccessDenied,
                 ..

@@ -83,6 +83,8 @@ pub struct Invocation {
     pub account_id: Option<String>,
     /// `executionRoleArn`.
     pub execution_role_arn: Option<String>,
+    /// `configRuleName`: the rule's name in the evaluated account, for the periodic clean-up.
+    pub config_rule_name: Option<String>,
     /// `ruleParameters`, decoded to a JSON object (not yet validated).
     pub rule_parameters: serde_json::Map<String, Value>,
 }
@@ -265,6 +267,7 @@ pub fn decode(event: &ConfigEvent) -> Result<Invocation, Error> {
         event_left_scope: event.event_left_scope,
         account_id: event.account_id.clone(),
         execution_role_arn: event.execution_role_arn.clone(),
+        config_rule_name: event.config_rule_name.clone(),
         rule_parameters,
     })
 }

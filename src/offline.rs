@@ -5,8 +5,12 @@
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
 use crate::model::{Evaluation, RegionCatalog, Snapshot, Tags};
-use crate::ports::{BackupCatalog, ConfigItems, EvaluationSink, Scope, TableTags};
+use crate::ports::{
+    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Inventory, InventorySource,
+    Scope, TableInventory, TableTags,
+};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// A snapshot behind the rule's read ports.
 #[derive(Debug)]
@@ -55,6 +59,51 @@ impl BackupCatalog for SnapshotEnv {
                     scope.region
                 ),
             })
+    }
+
+    fn invalidate(&self, _scope: &Scope) {}
+}
+
+impl TableInventory for SnapshotEnv {
+    async fn tables(
+        &self,
+        scope: &Scope,
+        _with_tags: bool,
+        _deadline: Option<Instant>,
+    ) -> Result<Inventory, Error> {
+        self.check_account(scope)?;
+        let tables = self
+            .snapshot
+            .regions
+            .iter()
+            .find(|r| r.catalog.region == scope.region)
+            .map(|r| r.tables.clone())
+            .unwrap_or_default();
+        Ok(Inventory {
+            tables,
+            source: InventorySource::Snapshot,
+        })
+    }
+}
+
+impl ComplianceHistory for SnapshotEnv {
+    /// A snapshot has no Config history: nothing to clear.
+    async fn reported_resources(
+        &self,
+        _scope: &Scope,
+        _rule_name: &str,
+    ) -> Result<Vec<(String, String)>, Error> {
+        Ok(Vec::new())
+    }
+}
+
+impl SnapshotEnv {
+    /// The snapshot's only Region, if it has exactly one.
+    pub fn only_region(&self) -> Option<String> {
+        match self.snapshot.regions.as_slice() {
+            [one] => Some(one.catalog.region.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -105,11 +154,41 @@ impl<E> Recording<E> {
     pub fn put(&self) -> Vec<Evaluation> {
         self.put.lock().map(|p| p.clone()).unwrap_or_default()
     }
+
+    /// The wrapped ports.
+    pub fn inner(&self) -> &E {
+        &self.inner
+    }
 }
 
 impl<E: BackupCatalog + Sync> BackupCatalog for Recording<E> {
     async fn region_catalog(&self, scope: &Scope) -> Result<Arc<RegionCatalog>, Error> {
         self.inner.region_catalog(scope).await
+    }
+
+    fn invalidate(&self, scope: &Scope) {
+        self.inner.invalidate(scope)
+    }
+}
+
+impl<E: TableInventory + Sync> TableInventory for Recording<E> {
+    async fn tables(
+        &self,
+        scope: &Scope,
+        with_tags: bool,
+        deadline: Option<Instant>,
+    ) -> Result<Inventory, Error> {
+        self.inner.tables(scope, with_tags, deadline).await
+    }
+}
+
+impl<E: ComplianceHistory + Sync> ComplianceHistory for Recording<E> {
+    async fn reported_resources(
+        &self,
+        scope: &Scope,
+        rule_name: &str,
+    ) -> Result<Vec<(String, String)>, Error> {
+        self.inner.reported_resources(scope, rule_name).await
     }
 }
 

@@ -4,9 +4,10 @@
 
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::{Evaluation, RegionCatalog, Tags};
+use crate::model::{Evaluation, RegionCatalog, Table, Tags};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Where one evaluation's reads and writes go: an account and Region, and the role to assume
 /// there (`None`: the caller's own credentials).
@@ -27,6 +28,64 @@ pub trait BackupCatalog {
         &self,
         scope: &Scope,
     ) -> impl Future<Output = Result<Arc<RegionCatalog>, Error>> + Send;
+
+    /// Forgets any cached catalog of the scope, so the next read sees a change just made.
+    fn invalidate(&self, scope: &Scope);
+}
+
+/// Where a table inventory came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InventorySource {
+    /// AWS Config's own inventory (`SelectResourceConfig`).
+    ConfigInventory,
+    /// DynamoDB itself (`ListTables`, `DescribeTable`, `ListTagsOfResource`), because Config
+    /// does not record tables here.
+    DynamoDb,
+    /// A snapshot file.
+    Snapshot,
+}
+
+impl InventorySource {
+    /// How logs and the README name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InventorySource::ConfigInventory => "config:SelectResourceConfig",
+            InventorySource::DynamoDb => "dynamodb:ListTables",
+            InventorySource::Snapshot => "snapshot",
+        }
+    }
+}
+
+/// Every DynamoDB table of an account and Region.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// The tables, with status and (when asked for) tags.
+    pub tables: Vec<Table>,
+    /// Where they came from.
+    pub source: InventorySource,
+}
+
+/// Lists every table of an account and Region, for periodic passes.
+pub trait TableInventory {
+    /// All tables, complete or an error. `with_tags` asks for tags even where they cost one call
+    /// per table; `deadline` is when the pass must be done, so a read that cannot finish in time
+    /// fails at once instead of running out the clock.
+    fn tables(
+        &self,
+        scope: &Scope,
+        with_tags: bool,
+        deadline: Option<Instant>,
+    ) -> impl Future<Output = Result<Inventory, Error>> + Send;
+}
+
+/// What Config currently shows for this rule, so stale results can be cleared.
+pub trait ComplianceHistory {
+    /// `(resource type, resource id)` of every COMPLIANT or NON_COMPLIANT result of the rule.
+    fn reported_resources(
+        &self,
+        scope: &Scope,
+        rule_name: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, Error>> + Send;
 }
 
 /// Reads a table's tags when the configuration item did not carry them.

@@ -9,8 +9,11 @@ use crate::error::Error;
 use crate::event::{ConfigItem, Invocation, Trigger};
 use crate::model::{Evaluation, RegionSnapshot, Snapshot, Table, TableArn, DYNAMODB_TABLE_TYPE};
 use crate::params::RuleParameters;
-use crate::ports::{BackupCatalog, ConfigItems, EvaluationSink, Scope, TableTags};
+use crate::ports::{
+    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Scope, TableInventory, TableTags,
+};
 use chrono::{DateTime, Utc};
+use std::time::Instant;
 use tracing::{info, warn};
 
 /// One table's verdict, with where it was found.
@@ -129,8 +132,20 @@ pub const PUT_BATCH: usize = 100;
 pub const PUT_ATTEMPTS: u32 = 3;
 
 /// The ports the Config rule needs.
-pub trait RuleEnv: BackupCatalog + TableTags + ConfigItems + EvaluationSink + Sync {}
-impl<T: BackupCatalog + TableTags + ConfigItems + EvaluationSink + Sync> RuleEnv for T {}
+pub trait RuleEnv:
+    BackupCatalog + TableTags + TableInventory + ComplianceHistory + ConfigItems + EvaluationSink + Sync
+{
+}
+impl<T> RuleEnv for T where
+    T: BackupCatalog
+        + TableTags
+        + TableInventory
+        + ComplianceHistory
+        + ConfigItems
+        + EvaluationSink
+        + Sync
+{
+}
 
 /// The outcome of one invocation: what was put, and where.
 #[derive(Debug)]
@@ -211,27 +226,102 @@ fn scope_for(
     })
 }
 
-/// Handles one Config invocation: decide, put, and return what was put. `own_account` is the
-/// function's own account (from its ARN); `None` never assumes a role.
+/// Who runs the rule: the function's own account and Region (from its ARN) and when the
+/// invocation must be done. The CLI leaves the account unset, so it never assumes a role.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    /// The function's own account.
+    pub account: Option<String>,
+    /// The function's Region: the Region a periodic pass evaluates.
+    pub region: Option<String>,
+    /// When the invocation must have finished.
+    pub deadline: Option<Instant>,
+}
+
+/// Backup resource types whose changes re-evaluate a Region's tables.
+pub const BACKUP_TYPES: [&str; 2] = ["AWS::Backup::BackupPlan", "AWS::Backup::BackupSelection"];
+
+fn missing(field: &str, expected: &str) -> Error {
+    Error::InvalidEvent {
+        field: field.into(),
+        expected: expected.into(),
+    }
+}
+
+/// Handles one Config invocation: decide, put, and return what was put.
 pub async fn handle<E: RuleEnv>(
     inv: &Invocation,
     env: &E,
-    own_account: Option<&str>,
+    caller: &Caller,
 ) -> Result<Handled, Error> {
     let params = RuleParameters::parse(&inv.rule_parameters)?;
-    let (scope, evaluation) = match &inv.trigger {
-        Trigger::Scheduled { .. } => {
-            return Err(Error::NotSupported(
-                "ScheduledNotification (periodic evaluation of every table)".to_string(),
-            ))
+    let own = caller.account.as_deref();
+    let (scope, evaluations) = match &inv.trigger {
+        Trigger::Scheduled {
+            account,
+            notification_time,
+        } => {
+            let account = inv
+                .account_id
+                .as_deref()
+                .or(account.as_deref())
+                .ok_or_else(|| missing("accountId", "the account to evaluate"))?;
+            let region = caller.region.as_deref().ok_or_else(|| {
+                missing(
+                    "(function Region)",
+                    "the Region to evaluate, from the function ARN or AWS_REGION",
+                )
+            })?;
+            let rule = inv.config_rule_name.as_deref().ok_or_else(|| {
+                missing("configRuleName", "the rule's name, to clear stale results")
+            })?;
+            let scope = scope_for(inv, &params, own, account, region)?;
+            let evaluations = evaluate_region(
+                &params,
+                env,
+                &scope,
+                *notification_time,
+                caller.deadline,
+                Some(rule),
+            )
+            .await?;
+            (scope, evaluations)
+        }
+        Trigger::Change(item) if BACKUP_TYPES.contains(&item.resource_type.as_str()) => {
+            let scope = scope_for(inv, &params, own, &item.account, &item.region)?;
+            let evaluations = backup_changed(
+                &params,
+                env,
+                &scope,
+                &item.resource_type,
+                &item.resource_id,
+                item.capture_time,
+                caller.deadline,
+            )
+            .await?;
+            (scope, evaluations)
+        }
+        Trigger::Oversized(s) if BACKUP_TYPES.contains(&s.resource_type.as_str()) => {
+            let scope = scope_for(inv, &params, own, &s.account, &s.region)?;
+            let evaluations = backup_changed(
+                &params,
+                env,
+                &scope,
+                &s.resource_type,
+                &s.resource_id,
+                s.capture_time,
+                caller.deadline,
+            )
+            .await?;
+            (scope, evaluations)
         }
         Trigger::Change(item) => {
-            let scope = scope_for(inv, &params, own_account, &item.account, &item.region)?;
+            let scope = scope_for(inv, &params, own, &item.account, &item.region)?;
             let e = evaluate_change(inv, &params, env, &scope, item).await?;
-            (scope, e)
+            (scope, vec![e])
         }
         Trigger::Oversized(summary) => {
-            let scope = scope_for(inv, &params, own_account, &summary.account, &summary.region)?;
+            let scope = scope_for(inv, &params, own, &summary.account, &summary.region)?;
             let e = match inapplicable(
                 inv.event_left_scope,
                 &summary.status,
@@ -254,10 +344,9 @@ pub async fn handle<E: RuleEnv>(
                     evaluate_change(inv, &params, env, &scope, &item).await?
                 }
             };
-            (scope, e)
+            (scope, vec![e])
         }
     };
-    let evaluations = vec![evaluation];
     put_all(
         env,
         &scope,
@@ -267,6 +356,99 @@ pub async fn handle<E: RuleEnv>(
     )
     .await?;
     Ok(Handled { scope, evaluations })
+}
+
+/// A backup plan or selection changed: nothing about any table changed, so without this the
+/// dashboard would keep yesterday's answers. Drop the cached catalog, re-evaluate every table of
+/// the Region, and give the backup resource itself NOT_APPLICABLE so it does not show as
+/// unevaluated.
+async fn backup_changed<E: RuleEnv>(
+    params: &RuleParameters,
+    env: &E,
+    scope: &Scope,
+    resource_type: &str,
+    resource_id: &str,
+    at: DateTime<Utc>,
+    deadline: Option<Instant>,
+) -> Result<Vec<Evaluation>, Error> {
+    env.invalidate(scope);
+    let mut evaluations = evaluate_region(params, env, scope, at, deadline, None).await?;
+    let why = format!(
+        "not evaluated: a change to this {resource_type} re-evaluated the Region's DynamoDB tables"
+    );
+    info!(resource = %resource_id, resource_type, verdict = "NOT_APPLICABLE", reason = %why, "decision");
+    evaluations.push(not_applicable(resource_type, resource_id, why, at));
+    Ok(evaluations)
+}
+
+/// rdklib's `evaluate_periodic`: every table of the scope's account and Region, decided against
+/// one catalog and one index. With `cleanup_rule`, tables the rule still reports but that no
+/// longer exist are set to NOT_APPLICABLE; only periodic runs do this, because a change-triggered
+/// run sees one resource and must never clear the others' results.
+pub async fn evaluate_region<E: RuleEnv>(
+    params: &RuleParameters,
+    env: &E,
+    scope: &Scope,
+    at: DateTime<Utc>,
+    deadline: Option<Instant>,
+    cleanup_rule: Option<&str>,
+) -> Result<Vec<Evaluation>, Error> {
+    let catalog = env.region_catalog(scope).await?;
+    let with_tags = catalog.reads_tags() || params.resource_tags.is_some();
+    let inventory = env.tables(scope, with_tags, deadline).await?;
+    info!(
+        account = %scope.account,
+        region = %scope.region,
+        source = inventory.source.as_str(),
+        tables = inventory.tables.len(),
+        tags_read = with_tags,
+        "inventory"
+    );
+    let index = CatalogIndex::new(&catalog);
+    let mut evaluations: Vec<Evaluation> = inventory
+        .tables
+        .iter()
+        .map(|table| {
+            let (compliance, reason, annotation) = match params.excludes(table) {
+                Some(why) => (
+                    Compliance::NotApplicable,
+                    why.clone(),
+                    truncate_annotation(&why),
+                ),
+                None => {
+                    let v = coverage::evaluate_table(table, &index);
+                    let annotation = v.annotation();
+                    (v.compliance, v.reason, annotation)
+                }
+            };
+            info!(table = %table.name, region = %scope.region, account = %scope.account,
+                verdict = compliance.as_str(), reason = %reason, "decision");
+            Evaluation {
+                resource_type: DYNAMODB_TABLE_TYPE.to_string(),
+                resource_id: table.name.clone(),
+                compliance,
+                annotation,
+                ordering_timestamp: at,
+            }
+        })
+        .collect();
+    if let Some(rule) = cleanup_rule {
+        let current: std::collections::HashSet<&str> =
+            inventory.tables.iter().map(|t| t.name.as_str()).collect();
+        let stale: Vec<String> = env
+            .reported_resources(scope, rule)
+            .await?
+            .into_iter()
+            .filter(|(kind, id)| kind == DYNAMODB_TABLE_TYPE && !current.contains(id.as_str()))
+            .map(|(_, id)| id)
+            .collect();
+        for id in stale {
+            let why = "not evaluated: the table no longer exists".to_string();
+            info!(table = %id, verdict = "NOT_APPLICABLE", reason = %why, "decision");
+            evaluations.push(not_applicable(DYNAMODB_TABLE_TYPE, &id, why, at));
+        }
+    }
+    Ok(evaluations)
 }
 
 /// rdklib's `evaluate_change`: one configuration item, one evaluation.

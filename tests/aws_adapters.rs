@@ -6,11 +6,12 @@ use crate::util::fake_aws::{FakeAws, Fault, BASE_ACCESS_KEY, BASE_SECRET};
 use crate::util::{config_event, demo_snapshot, repo_path, table_change};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_config::config::Credentials;
-use dynamodb_backup_rule::aws::AwsEnv;
+use dynamodb_backup_rule::aws::{AwsEnv, Settings};
 use dynamodb_backup_rule::coverage::Compliance;
 use dynamodb_backup_rule::event::decode_payload;
 use dynamodb_backup_rule::model::Evaluation;
 use dynamodb_backup_rule::ports::Scope;
+use dynamodb_backup_rule::rule::Caller;
 use dynamodb_backup_rule::{rule, Error};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -36,7 +37,13 @@ async fn env(fake: &FakeAws, ttl: Duration) -> AwsEnv {
         )
         .load()
         .await;
-    AwsEnv::new(config, ttl)
+    AwsEnv::new(
+        config,
+        Settings {
+            cache_ttl: ttl,
+            tag_reads_per_second: 1000,
+        },
+    )
 }
 
 async fn demo() -> (FakeAws, AwsEnv) {
@@ -54,7 +61,12 @@ fn fixture(name: &str) -> Value {
 
 async fn run(env: &AwsEnv, event: Value) -> Result<Vec<Evaluation>, Error> {
     let inv = decode_payload(event)?;
-    rule::handle(&inv, env, Some(OWN))
+    let caller = Caller {
+        account: Some(OWN.into()),
+        region: Some("us-east-1".into()),
+        deadline: None,
+    };
+    rule::handle(&inv, env, &caller)
         .await
         .map(|h| h.evaluations)
 }

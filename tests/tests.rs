@@ -9,4 +9,5 @@ mod events;
 mod index_equivalence;
 mod lambda;
 mod matcher_props;
+mod periodic;
 mod vectors;

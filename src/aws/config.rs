@@ -3,7 +3,7 @@
 use super::error::classify;
 use crate::error::{AwsErrorKind, Error};
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::Evaluation;
+use crate::model::{Evaluation, Table, TableArn};
 use aws_sdk_config::primitives::DateTime as SdkTime;
 use aws_sdk_config::types::{ComplianceType, ResourceType};
 use aws_sdk_config::Client;
@@ -119,4 +119,144 @@ pub(crate) async fn put_evaluations(
                 .cloned()
         })
         .collect())
+}
+
+/// Whether this account's and Region's configuration recorder records DynamoDB tables, so that
+/// Config's own inventory is complete.
+pub(crate) async fn records_tables(client: &Client, role: Option<&str>) -> Result<bool, Error> {
+    let out = client
+        .describe_configuration_recorders()
+        .send()
+        .await
+        .map_err(|e| classify("config:DescribeConfigurationRecorders", role, e))?;
+    let table = ResourceType::from(crate::model::DYNAMODB_TABLE_TYPE);
+    Ok(out.configuration_recorders().iter().any(|r| {
+        r.recording_group().is_some_and(|g| {
+            let excluded = g
+                .exclusion_by_resource_types()
+                .is_some_and(|x| x.resource_types().contains(&table));
+            (g.all_supported() && !excluded)
+                || g.resource_types().contains(&table)
+                || (
+                    // EXCLUSION_BY_RESOURCE_TYPES records everything not excluded.
+                    g.recording_strategy()
+                        .and_then(|s| s.use_only())
+                        .is_some_and(|u| u.as_str() == "EXCLUSION_BY_RESOURCE_TYPES")
+                        && !excluded
+                )
+        })
+    }))
+}
+
+/// Config's advanced query over its own inventory: every recorded table of the Region, with
+/// status and tags, 100 rows a page. `BatchGetResourceConfig` would not do: it filters tags out.
+pub(crate) async fn inventory(
+    client: &Client,
+    scope: &crate::ports::Scope,
+) -> Result<Vec<Table>, Error> {
+    let role = scope.role_arn.as_deref();
+    let query = format!(
+        "SELECT resourceId, resourceName, arn, awsRegion, accountId, configurationItemStatus, configuration.tableStatus, tags \
+         WHERE resourceType = 'AWS::DynamoDB::Table' AND awsRegion = '{}'",
+        scope.region
+    );
+    let mut tables = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .select_resource_config()
+            .expression(&query)
+            .limit(100)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| classify("config:SelectResourceConfig", role, e))?;
+        for row in out.results() {
+            if let Some(table) = table_from_row(row).map_err(|message| Error::Aws {
+                action: "config:SelectResourceConfig",
+                kind: AwsErrorKind::Service,
+                code: None,
+                message,
+                role: role.map(str::to_string),
+                source: "unexpected SelectResourceConfig row".into(),
+            })? {
+                tables.push(table);
+            }
+        }
+        match out.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => return Ok(tables),
+        }
+    }
+}
+
+/// One advanced-query row; `None` for a table Config records as deleted.
+fn table_from_row(row: &str) -> Result<Option<Table>, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(row).map_err(|e| format!("a row is not JSON ({e})"))?;
+    let status = v["configurationItemStatus"].as_str().unwrap_or("OK");
+    if matches!(
+        status,
+        "ResourceDeleted" | "ResourceDeletedNotRecorded" | "ResourceNotRecorded"
+    ) {
+        return Ok(None);
+    }
+    let arn_text = v["arn"].as_str().unwrap_or_default();
+    let arn = TableArn::parse(arn_text)
+        .ok_or_else(|| format!("a row has no table ARN (`{arn_text}`)"))?;
+    let tags = v["tags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| {
+                    Some((
+                        t["key"].as_str()?.to_string(),
+                        t["value"].as_str().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Some(Table {
+        name: v["resourceId"]
+            .as_str()
+            .map_or_else(|| arn.name.clone(), str::to_string),
+        status: v["configuration"]["tableStatus"]
+            .as_str()
+            .map(str::to_string),
+        arn,
+        tags,
+    }))
+}
+
+/// Every resource the rule currently reports COMPLIANT or NON_COMPLIANT, paged at 100.
+pub(crate) async fn reported_resources(
+    client: &Client,
+    role: Option<&str>,
+    rule_name: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_compliance_details_by_config_rule()
+            .config_rule_name(rule_name)
+            .compliance_types(ComplianceType::Compliant)
+            .compliance_types(ComplianceType::NonCompliant)
+            .limit(100)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| classify("config:GetComplianceDetailsByConfigRule", role, e))?;
+        out.extend(page.evaluation_results().iter().filter_map(|r| {
+            let q = r
+                .evaluation_result_identifier()?
+                .evaluation_result_qualifier()?;
+            Some((q.resource_type()?.to_string(), q.resource_id()?.to_string()))
+        }));
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => return Ok(out),
+        }
+    }
 }

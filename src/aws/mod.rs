@@ -13,19 +13,67 @@ use crate::cache::CatalogCache;
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
 use crate::model::{Evaluation, RegionCatalog, RegionSnapshot, Snapshot, Tags};
-use crate::ports::{BackupCatalog, ConfigItems, EvaluationSink, Scope, TableTags};
+use crate::ports::{
+    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Inventory, InventorySource,
+    Scope, TableInventory, TableTags,
+};
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_backup::config::SharedCredentialsProvider;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::{debug, info};
 
 /// The environment variable that sets the catalog cache TTL, in seconds.
 pub const CACHE_TTL_VAR: &str = "CATALOG_CACHE_TTL_SECONDS";
 /// The default catalog cache TTL.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
+/// The environment variable that sets the pace of `ListTagsOfResource` in fallback inventories.
+pub const TAG_RATE_VAR: &str = "TAG_READS_PER_SECOND";
+/// DynamoDB's documented limit for `ListTagsOfResource`: 10 requests per second per account.
+pub const DEFAULT_TAG_RATE: u32 = 10;
+
+/// Settings read from the environment once, at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// How long a loaded catalog is trusted; zero disables the cache.
+    pub cache_ttl: Duration,
+    /// `ListTagsOfResource` calls per second in fallback inventories.
+    pub tag_reads_per_second: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            cache_ttl: DEFAULT_CACHE_TTL,
+            tag_reads_per_second: DEFAULT_TAG_RATE,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads `CATALOG_CACHE_TTL_SECONDS` and `TAG_READS_PER_SECOND`; unset means the default.
+    pub fn from_env() -> Result<Settings, Error> {
+        Ok(Settings {
+            cache_ttl: cache_ttl_from_env()?,
+            tag_reads_per_second: match std::env::var(TAG_RATE_VAR) {
+                Err(_) => DEFAULT_TAG_RATE,
+                Ok(v) => v
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| Error::InvalidParameters {
+                        name: format!("environment variable {TAG_RATE_VAR}"),
+                        expected: format!(
+                            "a whole number of requests per second above 0, got `{v}`"
+                        ),
+                    })?,
+            },
+        })
+    }
+}
 
 /// The session name on assumed roles, visible in CloudTrail.
 const SESSION_NAME: &str = "dynamodb-backup-rule";
@@ -44,6 +92,7 @@ pub struct AwsEnv {
     base: SdkConfig,
     clients: Mutex<HashMap<Scope, Arc<Clients>>>,
     cache: CatalogCache,
+    settings: Settings,
 }
 
 /// Reads the cache TTL from the environment: unset means the default, `0` disables the cache.
@@ -64,28 +113,24 @@ pub fn cache_ttl_from_env() -> Result<Duration, Error> {
 impl AwsEnv {
     /// Loads the standard AWS configuration (environment, profiles, SSO, container and instance
     /// credentials; `AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_MAX_ATTEMPTS` …).
-    pub async fn from_env(cache_ttl: Duration) -> AwsEnv {
+    pub async fn from_env(settings: Settings) -> AwsEnv {
         let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        AwsEnv::new(base, cache_ttl)
+        AwsEnv::new(base, settings)
     }
 
     /// Serves the ports from an already loaded configuration.
-    pub fn new(base: SdkConfig, cache_ttl: Duration) -> AwsEnv {
+    pub fn new(base: SdkConfig, settings: Settings) -> AwsEnv {
         AwsEnv {
             base,
             clients: Mutex::new(HashMap::new()),
-            cache: CatalogCache::new(cache_ttl),
+            cache: CatalogCache::new(settings.cache_ttl),
+            settings,
         }
     }
 
     /// The Region the configuration resolved, if any.
     pub fn default_region(&self) -> Option<String> {
         self.base.region().map(|r| r.to_string())
-    }
-
-    /// Drops the cached catalog of an account and Region.
-    pub fn invalidate(&self, account: &str, region: &str) {
-        self.cache.invalidate(account, region);
     }
 
     async fn clients(&self, scope: &Scope) -> Arc<Clients> {
@@ -135,7 +180,14 @@ impl AwsEnv {
             };
             let clients = self.clients(&scope).await;
             let catalog = backup::load_catalog(&clients.backup, &scope, None).await?;
-            let tables = dynamodb::tables(&clients.dynamodb).await?;
+            let tables = dynamodb::tables(
+                &clients.dynamodb,
+                None,
+                true,
+                self.settings.tag_reads_per_second,
+                None,
+            )
+            .await?;
             info!(region = %region, plans = catalog.plans.len(), tables = tables.len(), "captured");
             out.push(RegionSnapshot { catalog, tables });
         }
@@ -165,6 +217,44 @@ impl BackupCatalog for AwsEnv {
         );
         self.cache.store(catalog.clone());
         Ok(catalog)
+    }
+
+    fn invalidate(&self, scope: &Scope) {
+        self.cache.invalidate(&scope.account, &scope.region);
+    }
+}
+
+impl TableInventory for AwsEnv {
+    async fn tables(
+        &self,
+        scope: &Scope,
+        with_tags: bool,
+        deadline: Option<Instant>,
+    ) -> Result<Inventory, Error> {
+        let clients = self.clients(scope).await;
+        let role = scope.role_arn.as_deref();
+        if config::records_tables(&clients.config, role).await? {
+            return Ok(Inventory {
+                tables: config::inventory(&clients.config, scope).await?,
+                source: InventorySource::ConfigInventory,
+            });
+        }
+        let rate = self.settings.tag_reads_per_second;
+        Ok(Inventory {
+            tables: dynamodb::tables(&clients.dynamodb, role, with_tags, rate, deadline).await?,
+            source: InventorySource::DynamoDb,
+        })
+    }
+}
+
+impl ComplianceHistory for AwsEnv {
+    async fn reported_resources(
+        &self,
+        scope: &Scope,
+        rule_name: &str,
+    ) -> Result<Vec<(String, String)>, Error> {
+        let clients = self.clients(scope).await;
+        config::reported_resources(&clients.config, scope.role_arn.as_deref(), rule_name).await
     }
 }
 

@@ -2,9 +2,10 @@
 //! print, and map the outcome to an exit status.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dynamodb_backup_rule::aws::{AwsEnv, DEFAULT_CACHE_TTL};
+use dynamodb_backup_rule::aws::{AwsEnv, Settings};
 use dynamodb_backup_rule::model::Snapshot;
 use dynamodb_backup_rule::offline::{Recording, SnapshotEnv};
+use dynamodb_backup_rule::rule::Caller;
 use dynamodb_backup_rule::snapshot::SnapshotFile;
 use dynamodb_backup_rule::{coverage::Compliance, event, report, rule, snapshot, Error};
 use std::io::{BufWriter, Write};
@@ -155,7 +156,7 @@ fn regions(env: &AwsEnv, given: Vec<String>) -> Result<Vec<String>, Error> {
 
 fn capture(given: Vec<String>) -> Result<Snapshot, Error> {
     runtime()?.block_on(async {
-        let env = AwsEnv::from_env(DEFAULT_CACHE_TTL).await;
+        let env = AwsEnv::from_env(Settings::from_env()?).await;
         let regions = regions(&env, given)?;
         env.capture(&regions).await
     })
@@ -209,12 +210,22 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
                 match snapshot {
                     Some(path) => {
                         let env = Recording::new(SnapshotEnv::new(load(&path)?));
-                        rule::handle(&invocation, &env, None).await?;
+                        let caller = Caller {
+                            region: std::env::var("AWS_REGION")
+                                .ok()
+                                .or_else(|| env.inner().only_region()),
+                            ..Caller::default()
+                        };
+                        rule::handle(&invocation, &env, &caller).await?;
                         Ok::<_, Error>(env.put())
                     }
                     None => {
-                        let env = Recording::new(AwsEnv::from_env(DEFAULT_CACHE_TTL).await);
-                        rule::handle(&invocation, &env, None).await?;
+                        let env = Recording::new(AwsEnv::from_env(Settings::from_env()?).await);
+                        let caller = Caller {
+                            region: env.inner().default_region(),
+                            ..Caller::default()
+                        };
+                        rule::handle(&invocation, &env, &caller).await?;
                         Ok(env.put())
                     }
                 }

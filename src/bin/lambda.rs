@@ -1,10 +1,12 @@
 //! The Config rule as a Lambda function (`provided.al2023`). Glue only: clients are built once
 //! at start and shared by every invocation; each event goes to `rule::handle`.
 
-use dynamodb_backup_rule::aws::{cache_ttl_from_env, AwsEnv};
+use dynamodb_backup_rule::aws::{AwsEnv, Settings};
+use dynamodb_backup_rule::rule::Caller;
 use dynamodb_backup_rule::{event, rule, Error};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
+use std::time::{Instant, SystemTime};
 use tracing::error;
 
 /// Maps the library error to the runtime's, with a stable `errorType` alarms can group by.
@@ -17,34 +19,48 @@ fn diagnostic(e: Error) -> Diagnostic {
 }
 
 async fn handle(event: LambdaEvent<Value>, env: &AwsEnv) -> Result<Value, Diagnostic> {
-    // The function's own account decides whether the event's account needs an assumed role.
-    let own_account = event
+    // The function's ARN gives its own account (whether the event's account needs an assumed
+    // role) and Region (what a periodic pass evaluates).
+    let arn: Vec<&str> = event.context.invoked_function_arn.split(':').collect();
+    let part = |i: usize| arn.get(i).filter(|s| !s.is_empty()).map(|s| s.to_string());
+    let remaining = event
         .context
-        .invoked_function_arn
-        .split(':')
-        .nth(4)
-        .filter(|a| !a.is_empty());
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    let caller = Caller {
+        account: part(4),
+        region: part(3).or_else(|| std::env::var("AWS_REGION").ok()),
+        deadline: Some(Instant::now() + remaining),
+    };
     // The payload is decoded here rather than by the runtime so that a malformed event gets
     // the stable InvalidEvent error type.
     let invocation = event::decode_payload(event.payload).map_err(diagnostic)?;
-    let handled = rule::handle(&invocation, env, own_account)
+    let handled = rule::handle(&invocation, env, &caller)
         .await
         .map_err(diagnostic)?;
+    let count = |c: &str| {
+        handled
+            .evaluations
+            .iter()
+            .filter(|e| e.compliance.as_str() == c)
+            .count()
+    };
     Ok(json!({
         "account": handled.scope.account,
         "region": handled.scope.region,
-        "evaluations": handled.evaluations.iter().map(|e| json!({
-            "ComplianceResourceId": e.resource_id,
-            "ComplianceType": e.compliance.as_str(),
-        })).collect::<Vec<_>>(),
+        "evaluations": handled.evaluations.len(),
+        "compliant": count("COMPLIANT"),
+        "nonCompliant": count("NON_COMPLIANT"),
+        "notApplicable": count("NOT_APPLICABLE"),
     }))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let ttl = cache_ttl_from_env().map_err(|e| Box::new(e) as lambda_runtime::Error)?;
-    let env = AwsEnv::from_env(ttl).await;
+    let settings = Settings::from_env().map_err(|e| Box::new(e) as lambda_runtime::Error)?;
+    let env = AwsEnv::from_env(settings).await;
     let env = &env;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(event, env).await

@@ -66,6 +66,8 @@ pub enum Fault {
 
 #[derive(Default)]
 struct RegionState {
+    /// `DescribeConfigurationRecorders`' recorders; `None` means one recording everything.
+    recorders: Option<Value>,
     settings: Option<Value>,
     management: Option<Value>,
     /// Plans in snapshot shape (with `Selections`).
@@ -83,6 +85,12 @@ struct State {
     reject_evaluations: usize,
     assumed_roles: Vec<String>,
     page_size: usize,
+    /// Results Config shows per account: resource id -> (type, compliance).
+    reported: HashMap<String, HashMap<String, (String, String)>>,
+    /// Requests-per-second limits per operation, enforced over a sliding second.
+    limits: HashMap<String, (usize, std::collections::VecDeque<std::time::Instant>)>,
+    /// How many requests each operation had throttled by a limit.
+    throttled: HashMap<String, usize>,
 }
 
 /// The fake endpoint. Dropping it leaves the server task running until the test's runtime ends.
@@ -149,6 +157,7 @@ impl FakeAws {
                 s.regions.insert(
                     (account.clone(), region.clone()),
                     RegionState {
+                        recorders: None,
                         settings: r.get("ResourceTypeOptInPreference").cloned(),
                         management: r.get("ResourceTypeManagementPreference").cloned(),
                         plans: r["BackupPlans"].as_array().cloned().unwrap_or_default(),
@@ -197,6 +206,87 @@ impl FakeAws {
     /// Roles assumed through the fake STS.
     pub fn assumed_roles(&self) -> Vec<String> {
         self.with(|s| s.assumed_roles.clone())
+    }
+
+    /// Replaces an account's and Region's configuration recorders (`[]`: Config records nothing).
+    pub fn set_recorders(&self, account: &str, region: &str, recorders: Value) {
+        self.with(|s| {
+            s.regions
+                .entry((account.to_string(), region.to_string()))
+                .or_default()
+                .recorders = Some(recorders)
+        });
+    }
+
+    /// Makes Config show a result for a resource, as an earlier run would have left it.
+    pub fn report(&self, account: &str, resource_type: &str, id: &str, compliance: &str) {
+        self.with(|s| {
+            s.reported.entry(account.to_string()).or_default().insert(
+                id.to_string(),
+                (resource_type.to_string(), compliance.to_string()),
+            )
+        });
+    }
+
+    /// What Config shows for an account: resource id -> compliance.
+    pub fn reported(&self, account: &str) -> HashMap<String, String> {
+        self.with(|s| {
+            s.reported
+                .get(account)
+                .map(|m| m.iter().map(|(k, (_, c))| (k.clone(), c.clone())).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Throttles `op` beyond `per_second` requests in any second, as AWS does.
+    pub fn limit(&self, op: &str, per_second: usize) {
+        self.with(|s| {
+            s.limits
+                .insert(op.to_string(), (per_second, Default::default()))
+        });
+    }
+
+    /// How many `op` requests a limit throttled.
+    pub fn throttled(&self, op: &str) -> usize {
+        self.with(|s| s.throttled.get(op).copied().unwrap_or(0))
+    }
+
+    /// Adds tables to an account's Region.
+    pub fn add_tables(&self, account: &str, region: &str, tables: Vec<Value>) {
+        self.with(|s| {
+            s.regions
+                .entry((account.to_string(), region.to_string()))
+                .or_default()
+                .tables
+                .extend(tables)
+        });
+    }
+
+    /// Adds a selection to a plan, as `CreateBackupSelection` would.
+    pub fn add_selection(&self, account: &str, region: &str, plan_id: &str, selection: Value) {
+        self.with(|s| {
+            let r = s
+                .regions
+                .entry((account.to_string(), region.to_string()))
+                .or_default();
+            if let Some(p) = r.plans.iter_mut().find(|p| p["BackupPlanId"] == plan_id) {
+                if let Some(list) = p["Selections"].as_array_mut() {
+                    list.push(selection);
+                }
+            }
+        });
+    }
+
+    /// Removes a table from an account's Region (it was deleted).
+    pub fn drop_table(&self, account: &str, region: &str, name: &str) {
+        self.with(|s| {
+            if let Some(r) = s
+                .regions
+                .get_mut(&(account.to_string(), region.to_string()))
+            {
+                r.tables.retain(|t| t["TableName"] != name)
+            }
+        });
     }
 }
 
@@ -358,6 +448,25 @@ async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
             ),
         };
     }
+    if let Some((limit, window)) = s.limits.get_mut(&op) {
+        let now = std::time::Instant::now();
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1))
+        {
+            window.pop_front();
+        }
+        if window.len() >= *limit {
+            *s.throttled.entry(op.clone()).or_default() += 1;
+            return error(
+                &service,
+                StatusCode::BAD_REQUEST,
+                "ThrottlingException",
+                "Rate exceeded",
+            );
+        }
+        window.push_back(now);
+    }
     let size = s.page_size;
     let input: Value = serde_json::from_str(&body_text).unwrap_or(Value::Null);
     let key_of = (account.clone(), region.clone());
@@ -466,8 +575,68 @@ async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                 .collect();
             json_ok(json!({"configurationItems": items}))
         }
+        ("config", "DescribeConfigurationRecorders") => {
+            let r = s.regions.entry(key_of).or_default();
+            let recorders = r.recorders.clone().unwrap_or_else(|| {
+                json!([{"name": "default", "roleARN": format!("arn:aws:iam::{account}:role/config"),
+                    "recordingGroup": {"allSupported": true, "includeGlobalResourceTypes": false, "resourceTypes": []}}])
+            });
+            json_ok(json!({"ConfigurationRecorders": recorders}))
+        }
+        ("config", "SelectResourceConfig") => {
+            let r = s.regions.entry(key_of).or_default();
+            let rows: Vec<String> = r
+                .tables
+                .iter()
+                .map(|t| {
+                    let tags: Vec<Value> = t["Tags"].as_array().cloned().unwrap_or_default().iter()
+                        .map(|kv| json!({"key": kv["Key"], "value": kv["Value"], "tag": format!("{}={}", kv["Key"].as_str().unwrap_or_default(), kv["Value"].as_str().unwrap_or_default())}))
+                        .collect();
+                    json!({"resourceId": t["TableName"], "resourceName": t["TableName"], "arn": t["TableArn"],
+                        "awsRegion": region, "accountId": account, "configurationItemStatus": "OK",
+                        "configuration": {"tableStatus": t.get("TableStatus").cloned().unwrap_or(json!("ACTIVE"))},
+                        "tags": tags})
+                    .to_string()
+                })
+                .collect();
+            let limit = input["Limit"].as_u64().map_or(size, |l| (l as usize).min(size));
+            let (items, next) = page(&rows, input["NextToken"].as_str(), limit);
+            json_ok(json!({"Results": items, "NextToken": next,
+                "QueryInfo": {"SelectFields": [{"Name": "resourceId"}]}}))
+        }
+        ("config", "GetComplianceDetailsByConfigRule") => {
+            let mut rows: Vec<Value> = s
+                .reported
+                .get(&account)
+                .map(|m| {
+                    m.iter()
+                        .map(|(id, (kind, c))| json!({"EvaluationResultIdentifier": {"EvaluationResultQualifier": {
+                            "ConfigRuleName": input["ConfigRuleName"], "ResourceType": kind, "ResourceId": id}},
+                            "ComplianceType": c, "ResultRecordedTime": pascal_time(), "ConfigRuleInvokedTime": pascal_time()}))
+                        .collect()
+                })
+                .unwrap_or_default();
+            rows.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+            let limit = input["Limit"].as_u64().map_or(size, |l| (l as usize).min(size));
+            let (items, next) = page(&rows, input["NextToken"].as_str(), limit);
+            json_ok(json!({"EvaluationResults": items, "NextToken": next}))
+        }
         ("config", "PutEvaluations") => {
             let evaluations = input["Evaluations"].as_array().cloned().unwrap_or_default();
+            if !input["TestMode"].as_bool().unwrap_or(false) && s.reject_evaluations == 0 {
+                let shown = s.reported.entry(account.clone()).or_default();
+                for e in &evaluations {
+                    let id = e["ComplianceResourceId"].as_str().unwrap_or_default().to_string();
+                    match e["ComplianceType"].as_str() {
+                        Some(c @ ("COMPLIANT" | "NON_COMPLIANT")) => {
+                            shown.insert(id, (e["ComplianceResourceType"].as_str().unwrap_or_default().to_string(), c.to_string()));
+                        }
+                        _ => {
+                            shown.remove(&id);
+                        }
+                    }
+                }
+            }
             s.puts.push(Put {
                 account: account.clone(),
                 result_token: input["ResultToken"].as_str().unwrap_or_default().to_string(),

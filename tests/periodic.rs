@@ -1,0 +1,349 @@
+//! Periodic passes, clean-up of stale results, the inventory fallback and re-evaluation on
+//! backup changes, through the real SDK against the fake endpoint and through the real binary.
+
+use crate::lambda::{spawn_lambda, stop};
+use crate::util::fake_aws::{FakeAws, BASE_ACCESS_KEY, BASE_SECRET};
+use crate::util::runtime_api::{Outcome, RuntimeApi};
+use crate::util::{config_event, demo_snapshot, repo_path, table_change};
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_config::config::Credentials;
+use dynamodb_backup_rule::aws::{AwsEnv, Settings};
+use dynamodb_backup_rule::coverage::Compliance;
+use dynamodb_backup_rule::event::decode_payload;
+use dynamodb_backup_rule::model::Evaluation;
+use dynamodb_backup_rule::rule::{self, Caller};
+use dynamodb_backup_rule::Error;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const OWN: &str = "111122223333";
+
+fn scheduled(params: Value) -> Value {
+    config_event(
+        &json!({"awsAccountId": OWN, "notificationCreationTime": "2026-11-21T00:00:00.373Z",
+            "messageType": "ScheduledNotification", "recordVersion": "1.0"}),
+        &params,
+        "periodic-token",
+    )
+}
+
+/// `n` more tables named `bulk-NNN`, every third tagged env=prod (covered by the demo's
+/// `prod-tables` selection), the rest untagged.
+fn bulk_tables(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let name = format!("bulk-{i:03}");
+            let tags = if i % 3 == 0 { json!([{"Key": "env", "Value": "prod"}]) } else { json!([]) };
+            json!({"TableName": name, "TableArn": format!("arn:aws:dynamodb:us-east-1:{OWN}:table/{name}"),
+                "TableStatus": "ACTIVE", "Tags": tags})
+        })
+        .collect()
+}
+
+async fn env(fake: &FakeAws, tag_rate: u32) -> AwsEnv {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(fake.url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            BASE_ACCESS_KEY,
+            BASE_SECRET,
+            None,
+            None,
+            "test",
+        ))
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_initial_backoff(Duration::from_millis(5)),
+        )
+        .load()
+        .await;
+    AwsEnv::new(
+        config,
+        Settings {
+            cache_ttl: Duration::from_secs(60),
+            tag_reads_per_second: tag_rate,
+        },
+    )
+}
+
+async fn run(
+    env: &AwsEnv,
+    event: Value,
+    deadline: Option<Instant>,
+) -> Result<Vec<Evaluation>, Error> {
+    let caller = Caller {
+        account: Some(OWN.into()),
+        region: Some("us-east-1".into()),
+        deadline,
+    };
+    rule::handle(&decode_payload(event)?, env, &caller)
+        .await
+        .map(|h| h.evaluations)
+}
+
+fn verdict<'a>(evals: &'a [Evaluation], id: &str) -> Option<&'a Evaluation> {
+    evals.iter().find(|e| e.resource_id == id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_evaluates_every_table_periodically_in_batches_and_clears_stale_results() {
+    // GIVEN the demo's us-east-1 tables plus 250 more, pages of 100, and a stale result for a
+    // table that was deleted since the last run
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.add_tables(OWN, "us-east-1", bulk_tables(250));
+    fake.set_page_size(100);
+    fake.report(
+        OWN,
+        "AWS::DynamoDB::Table",
+        "deleted-last-week",
+        "NON_COMPLIANT",
+    );
+    let rt = RuntimeApi::start().await;
+    let child = spawn_lambda(&rt, &fake, &[]);
+    // WHEN the scheduled notification arrives
+    rt.push("periodic-1", scheduled(json!({})));
+    let outcomes = rt.wait_for(1, Duration::from_secs(60)).await;
+    let logs = stop(child).await;
+    // THEN every table got an evaluation, in batches of at most 100, timestamped by the notification
+    let Some(Outcome::Response { body, .. }) = outcomes.first() else {
+        panic!("{outcomes:?}\n{logs}")
+    };
+    let puts = fake.puts();
+    let sizes: Vec<usize> = puts.iter().map(|p| p.evaluations.len()).collect();
+    assert_eq!(sizes, vec![100, 100, 62], "261 tables + 1 stale");
+    assert_eq!(body["evaluations"], 262);
+    let all: Vec<&Value> = puts.iter().flat_map(|p| &p.evaluations).collect();
+    assert!(
+        all.iter()
+            .all(|e| e["OrderingTimestamp"].as_f64() == Some(1_795_219_200.373)),
+        "{:?}",
+        all[0]
+    );
+    let find = |id: &str| {
+        all.iter()
+            .find(|e| e["ComplianceResourceId"] == id)
+            .map(|e| e["ComplianceType"].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(find("bulk-000").as_deref(), Some("COMPLIANT"));
+    assert_eq!(find("bulk-001").as_deref(), Some("NON_COMPLIANT"));
+    assert_eq!(find("orders").as_deref(), Some("COMPLIANT"));
+    assert_eq!(find("sessions").as_deref(), Some("NOT_APPLICABLE"));
+    // AND the deleted table is NOT_APPLICABLE now, so it leaves the dashboard
+    assert_eq!(find("deleted-last-week").as_deref(), Some("NOT_APPLICABLE"));
+    assert!(!fake.reported(OWN).contains_key("deleted-last-week"));
+    // AND the inventory came from Config in 3 pages, with no per-table reads
+    assert_eq!(fake.count("SelectResourceConfig"), 3);
+    assert_eq!(
+        fake.count("DescribeTable") + fake.count("ListTagsOfResource"),
+        0
+    );
+    assert!(
+        logs.contains("config:SelectResourceConfig"),
+        "the inventory source is logged"
+    );
+}
+
+#[tokio::test]
+async fn resource_parameters_are_honoured_in_periodic_passes() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let env = env(&fake, 1000).await;
+    let evals = run(
+        &env,
+        scheduled(json!({"resourceTags": "{\"env\":\"prod\"}"})),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(evals.len(), 11);
+    assert_eq!(
+        verdict(&evals, "orders").unwrap().compliance,
+        Compliance::Compliant
+    );
+    let metrics = verdict(&evals, "metrics").unwrap();
+    assert_eq!(metrics.compliance, Compliance::NotApplicable);
+    assert!(
+        metrics.annotation.contains("resourceTags"),
+        "{}",
+        metrics.annotation
+    );
+
+    let evals = run(&env, scheduled(json!({"resourceId": "users"})), None)
+        .await
+        .unwrap();
+    let evaluated: Vec<&str> = evals
+        .iter()
+        .filter(|e| e.compliance != Compliance::NotApplicable)
+        .map(|e| e.resource_id.as_str())
+        .collect();
+    assert_eq!(evaluated, vec!["users"]);
+}
+
+#[tokio::test]
+async fn without_configs_inventory_the_pass_reads_dynamodb_and_gets_the_same_verdicts() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let env_config = env(&fake, 1000).await;
+    let from_config = run(&env_config, scheduled(json!({})), None).await.unwrap();
+
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.set_recorders(OWN, "us-east-1", json!([]));
+    let env_ddb = env(&fake, 1000).await;
+    let from_dynamodb = run(&env_ddb, scheduled(json!({})), None).await.unwrap();
+    assert_eq!(fake.count("SelectResourceConfig"), 0);
+    assert_eq!(fake.count("DescribeTable"), 11);
+    // The demo's selections read tags, so every table's tags are read: one page each, two for
+    // `users` whose three tags span two pages of two.
+    assert_eq!(fake.count("ListTagsOfResource"), 12);
+    let key = |e: &Evaluation| (e.resource_id.clone(), e.compliance, e.annotation.clone());
+    assert_eq!(
+        from_config.iter().map(key).collect::<Vec<_>>(),
+        from_dynamodb.iter().map(key).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn tag_reads_are_paced_under_dynamodbs_limit() {
+    // GIVEN a fake that throttles ListTagsOfResource beyond 20 a second, and no Config inventory
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.add_tables(OWN, "us-east-1", bulk_tables(29));
+    fake.set_recorders(OWN, "us-east-1", json!([]));
+    fake.limit("ListTagsOfResource", 20);
+    // WHEN the rule reads 40 tables' tags at 15 a second
+    let env = env(&fake, 15).await;
+    let start = Instant::now();
+    let evals = run(&env, scheduled(json!({})), None).await.unwrap();
+    // THEN it is never throttled, and the pace shows in the time taken
+    assert_eq!(evals.len(), 40);
+    assert_eq!(fake.throttled("ListTagsOfResource"), 0);
+    assert!(
+        start.elapsed() >= Duration::from_millis(2400),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_pass_that_cannot_finish_in_time_fails_before_putting_anything() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.add_tables(OWN, "us-east-1", bulk_tables(250));
+    fake.set_recorders(OWN, "us-east-1", json!([]));
+    let env = env(&fake, 10).await;
+    let err = run(
+        &env,
+        scheduled(json!({})),
+        Some(Instant::now() + Duration::from_secs(40)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "Timeout", "{err}");
+    assert!(err.to_string().contains("261 tables"), "{err}");
+    assert_eq!(fake.count("ListTagsOfResource"), 0);
+    assert!(fake.puts().is_empty());
+}
+
+#[tokio::test]
+async fn a_backup_selection_change_reevaluates_the_region_past_the_cache() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let env = env(&fake, 1000).await;
+    // GIVEN a warm cache in which feature-flags is not covered
+    let ev = config_event(
+        &table_change(OWN, "us-east-1", "feature-flags", Some(json!({})), "ACTIVE"),
+        &json!({}),
+        "t",
+    );
+    assert_eq!(
+        run(&env, ev, None).await.unwrap()[0].compliance,
+        Compliance::NonCompliant
+    );
+    // WHEN someone adds a selection naming it, and Config reports the new BackupSelection
+    fake.add_selection(
+        OWN,
+        "us-east-1",
+        "8f2c6a0e-3d4b-4a8e-9c1f-2b7d5e6f8a90",
+        json!({
+        "SelectionId": "a9b8c7d6-1111-4e5f-8a9b-feedfacecafe",
+        "BackupSelection": {"SelectionName": "feature-flags-too",
+            "Resources": ["arn:aws:dynamodb:us-east-1:111122223333:table/feature-flags"]}}),
+    );
+    let text =
+        std::fs::read_to_string(repo_path("testdata/events/backup-selection-change.json")).unwrap();
+    let evals = run(&env, serde_json::from_str(&text).unwrap(), None)
+        .await
+        .unwrap();
+    // THEN every table of the Region is evaluated against the new catalog
+    assert_eq!(
+        fake.count("DescribeRegionSettings"),
+        2,
+        "the cache was bypassed"
+    );
+    assert_eq!(evals.len(), 12, "11 tables and the selection itself");
+    assert_eq!(
+        verdict(&evals, "feature-flags").unwrap().compliance,
+        Compliance::Compliant
+    );
+    let own = verdict(&evals, "a9b8c7d6-1111-4e5f-8a9b-feedfacecafe").unwrap();
+    assert_eq!(
+        (own.resource_type.as_str(), own.compliance),
+        ("AWS::Backup::BackupSelection", Compliance::NotApplicable)
+    );
+    assert!(evals
+        .iter()
+        .all(|e| e.ordering_timestamp.to_rfc3339() == "2026-11-20T11:00:00+00:00"));
+    // AND a re-evaluation triggered by a change never clears other results
+    assert_eq!(fake.count("GetComplianceDetailsByConfigRule"), 0);
+}
+
+#[tokio::test]
+async fn a_change_triggered_run_never_cleans_up() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.report(
+        OWN,
+        "AWS::DynamoDB::Table",
+        "deleted-last-week",
+        "NON_COMPLIANT",
+    );
+    let env = env(&fake, 1000).await;
+    let ev = config_event(
+        &table_change(
+            OWN,
+            "us-east-1",
+            "orders",
+            Some(json!({"env": "prod"})),
+            "ACTIVE",
+        ),
+        &json!({}),
+        "t",
+    );
+    let evals = run(&env, ev, None).await.unwrap();
+    assert_eq!(evals.len(), 1);
+    assert_eq!(fake.count("GetComplianceDetailsByConfigRule"), 0);
+    assert!(fake.reported(OWN).contains_key("deleted-last-week"));
+}
+
+#[tokio::test]
+async fn a_failed_read_during_a_pass_puts_nothing() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.set_page_size(3);
+    fake.fail(
+        "SelectResourceConfig",
+        crate::util::fake_aws::Fault::ServerError,
+        1000,
+    );
+    let env = env(&fake, 1000).await;
+    let err = run(&env, scheduled(json!({})), None).await.unwrap_err();
+    assert_eq!(err.error_type(), "AwsService");
+    assert!(fake.puts().is_empty());
+    fake.fail(
+        "SelectResourceConfig",
+        crate::util::fake_aws::Fault::ServerError,
+        0,
+    );
+}
