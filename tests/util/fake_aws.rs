@@ -616,7 +616,7 @@ async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                         .collect()
                 })
                 .unwrap_or_default();
-            rows.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+            rows.sort_by_key(|r| r.to_string());
             let limit = input["Limit"].as_u64().map_or(size, |l| (l as usize).min(size));
             let (items, next) = page(&rows, input["NextToken"].as_str(), limit);
             json_ok(json!({"EvaluationResults": items, "NextToken": next}))
