@@ -42,6 +42,7 @@ async fn env(fake: &FakeAws, ttl: Duration) -> AwsEnv {
         Settings {
             cache_ttl: ttl,
             tag_reads_per_second: 1000,
+            backup_reads_per_second: 1000,
         },
     )
 }

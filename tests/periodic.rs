@@ -62,6 +62,7 @@ async fn env(fake: &FakeAws, tag_rate: u32) -> AwsEnv {
         Settings {
             cache_ttl: Duration::from_secs(60),
             tag_reads_per_second: tag_rate,
+            backup_reads_per_second: 1000,
         },
     )
 }

@@ -4,6 +4,7 @@
 //! missing selection into a false NON_COMPLIANT, or a missing exclusion into a false COMPLIANT.
 
 use super::error::classify;
+use super::pace::Pacer;
 use crate::error::Error;
 use crate::model::{
     BackupPlan, BackupRule, Condition, ConditionOperator, OptIn, RegionCatalog, RegionSettings,
@@ -11,7 +12,6 @@ use crate::model::{
 };
 use crate::ports::Scope;
 use aws_sdk_backup::primitives::DateTimeFormat as Format;
-use aws_sdk_backup::types as sdk;
 use aws_sdk_backup::Client;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
@@ -32,10 +32,12 @@ struct PlanListing {
 /// parts may be reused: rules of a plan with the same `VersionId`, and selections by ID.
 pub(crate) async fn load_catalog(
     client: &Client,
+    pace: &Pacer,
     scope: &Scope,
     previous: Option<&RegionCatalog>,
 ) -> Result<RegionCatalog, Error> {
     let role = scope.role_arn.as_deref();
+    pace.acquire().await;
     let settings = client
         .describe_region_settings()
         .send()
@@ -59,16 +61,26 @@ pub(crate) async fn load_catalog(
 
     // IncludeDeleted stays unset: the default lists active plans only.
     let mut listings: Vec<PlanListing> = Vec::new();
-    let mut pages = client.list_backup_plans().into_paginator().items().send();
-    while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| classify("backup:ListBackupPlans", role, e))?;
-        listings.push(PlanListing {
+    let mut token: Option<String> = None;
+    loop {
+        pace.acquire().await;
+        let page = client
+            .list_backup_plans()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| classify("backup:ListBackupPlans", role, e))?;
+        listings.extend(page.backup_plans_list().iter().map(|p| PlanListing {
             id: p.backup_plan_id().unwrap_or_default().to_string(),
             name: p.backup_plan_name().unwrap_or_default().to_string(),
             arn: p.backup_plan_arn().map(str::to_string),
             version_id: p.version_id().map(str::to_string),
             deletion_date: p.deletion_date().and_then(|d| d.fmt(Format::DateTime).ok()),
-        });
+        }));
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
     }
 
     let find_previous = |id: &str| previous.and_then(|c| c.plans.iter().find(|p| p.id == id));
@@ -81,18 +93,31 @@ pub(crate) async fn load_catalog(
                 .map(|p| p.rules.clone());
             let rules = match reusable {
                 Some(rules) => rules,
-                None => get_rules(client, role, &listing.id).await?,
+                None => {
+                    pace.acquire().await;
+                    get_rules(client, role, &listing.id).await?
+                }
             };
             let mut selection_ids: Vec<String> = Vec::new();
-            let mut pages = client
-                .list_backup_selections()
-                .backup_plan_id(&listing.id)
-                .into_paginator()
-                .items()
-                .send();
-            while let Some(s) = pages.next().await {
-                let s = s.map_err(|e| classify("backup:ListBackupSelections", role, e))?;
-                selection_ids.push(s.selection_id().unwrap_or_default().to_string());
+            let mut token: Option<String> = None;
+            loop {
+                pace.acquire().await;
+                let page = client
+                    .list_backup_selections()
+                    .backup_plan_id(&listing.id)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(|e| classify("backup:ListBackupSelections", role, e))?;
+                selection_ids.extend(
+                    page.backup_selections_list()
+                        .iter()
+                        .map(|s| s.selection_id().unwrap_or_default().to_string()),
+                );
+                match page.next_token() {
+                    Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                    _ => break,
+                }
             }
             Ok::<_, Error>((listing, rules, selection_ids))
         })
@@ -117,7 +142,10 @@ pub(crate) async fn load_catalog(
                 .cloned();
             let selection = match known {
                 Some(s) => s,
-                None => get_selection(client, role, &plan_id, &selection_id).await?,
+                None => {
+                    pace.acquire().await;
+                    get_selection(client, role, &plan_id, &selection_id).await?
+                }
             };
             Ok::<_, Error>((i, selection))
         })
@@ -206,7 +234,7 @@ async fn get_selection(
 
 /// The SDK's selection in our terms. The SDK models exactly the four documented `Conditions`
 /// operators, so there is no unknown operator to keep here (the snapshot loader keeps them).
-fn selection_from_sdk(selection_id: &str, b: &sdk::BackupSelection) -> Selection {
+fn selection_from_sdk(selection_id: &str, b: &aws_sdk_backup::types::BackupSelection) -> Selection {
     let mut conditions = Vec::new();
     if let Some(c) = b.conditions() {
         let lists = [

@@ -1,21 +1,24 @@
 //! DynamoDB: table tags, and the table inventory of the CLI's live modes.
 
 use super::error::classify;
+use super::pace::Pacer;
 use crate::error::Error;
 use crate::model::{Table, TableArn, Tags};
 use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::time::{Duration, Instant};
 
-/// `ListTagsOfResource`, paged to exhaustion.
+/// `ListTagsOfResource`, paged to exhaustion, each page paced.
 pub(crate) async fn table_tags(
     client: &Client,
+    pace: &Pacer,
     role: Option<&str>,
     arn: &str,
 ) -> Result<Tags, Error> {
     let mut tags = Tags::new();
     let mut token: Option<String> = None;
     loop {
+        pace.acquire().await;
         let out = client
             .list_tags_of_resource()
             .resource_arn(arn)
@@ -46,9 +49,10 @@ pub(crate) async fn tables(
     client: &Client,
     role: Option<&str>,
     with_tags: bool,
-    tag_rate: u32,
+    tag_pace: (&Pacer, u32),
     deadline: Option<Instant>,
 ) -> Result<Vec<Table>, Error> {
+    let (pace, tag_rate) = tag_pace;
     let mut names: Vec<String> = Vec::new();
     let mut pages = client.list_tables().into_paginator().items().send();
     while let Some(name) = pages.next().await {
@@ -87,12 +91,9 @@ pub(crate) async fn tables(
         .try_collect()
         .await?;
     let mut tables = Vec::with_capacity(described.len());
-    let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(tag_rate.max(1))));
-    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for (name, arn, status) in described.into_iter().flatten() {
         let tags = if with_tags {
-            pace.tick().await;
-            table_tags(client, role, &arn.arn).await?
+            table_tags(client, pace, role, &arn.arn).await?
         } else {
             Tags::new()
         };
