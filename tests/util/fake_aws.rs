@@ -585,8 +585,10 @@ async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
         }
         ("config", "SelectResourceConfig") => {
             let r = s.regions.entry(key_of).or_default();
-            let rows: Vec<String> = r
-                .tables
+            let limit = input["Limit"].as_u64().map_or(size, |l| (l as usize).min(size));
+            // Page first, then render only that page's rows.
+            let (items, next) = page(&r.tables, input["NextToken"].as_str(), limit);
+            let rows: Vec<String> = items
                 .iter()
                 .map(|t| {
                     let tags: Vec<Value> = t["Tags"].as_array().cloned().unwrap_or_default().iter()
@@ -599,27 +601,22 @@ async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                     .to_string()
                 })
                 .collect();
-            let limit = input["Limit"].as_u64().map_or(size, |l| (l as usize).min(size));
-            let (items, next) = page(&rows, input["NextToken"].as_str(), limit);
-            json_ok(json!({"Results": items, "NextToken": next,
+            json_ok(json!({"Results": rows, "NextToken": next,
                 "QueryInfo": {"SelectFields": [{"Name": "resourceId"}]}}))
         }
         ("config", "GetComplianceDetailsByConfigRule") => {
-            let mut rows: Vec<Value> = s
-                .reported
-                .get(&account)
-                .map(|m| {
-                    m.iter()
-                        .map(|(id, (kind, c))| json!({"EvaluationResultIdentifier": {"EvaluationResultQualifier": {
-                            "ConfigRuleName": input["ConfigRuleName"], "ResourceType": kind, "ResourceId": id}},
-                            "ComplianceType": c, "ResultRecordedTime": pascal_time(), "ConfigRuleInvokedTime": pascal_time()}))
-                        .collect()
-                })
-                .unwrap_or_default();
-            rows.sort_by_key(|r| r.to_string());
+            let mut ids: Vec<(&String, &(String, String))> =
+                s.reported.get(&account).map(|m| m.iter().collect()).unwrap_or_default();
+            ids.sort_by_key(|(id, _)| id.as_str());
             let limit = input["Limit"].as_u64().map_or(size, |l| (l as usize).min(size));
-            let (items, next) = page(&rows, input["NextToken"].as_str(), limit);
-            json_ok(json!({"EvaluationResults": items, "NextToken": next}))
+            let (items, next) = page(&ids, input["NextToken"].as_str(), limit);
+            let rows: Vec<Value> = items
+                .iter()
+                .map(|(id, (kind, c))| json!({"EvaluationResultIdentifier": {"EvaluationResultQualifier": {
+                    "ConfigRuleName": input["ConfigRuleName"], "ResourceType": kind, "ResourceId": id}},
+                    "ComplianceType": c, "ResultRecordedTime": pascal_time(), "ConfigRuleInvokedTime": pascal_time()}))
+                .collect();
+            json_ok(json!({"EvaluationResults": rows, "NextToken": next}))
         }
         ("config", "PutEvaluations") => {
             let evaluations = input["Evaluations"].as_array().cloned().unwrap_or_default();
