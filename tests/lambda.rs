@@ -126,6 +126,8 @@ const EXPECTED: &[(&str, Expected)] = &[
     ),
     ("testmode.json", Ok(("orders", "COMPLIANT"))),
     ("cross-account.json", Ok(("orders", "NON_COMPLIANT"))),
+    // A new selection: every us-east-1 table is re-evaluated; `orders` comes first.
+    ("backup-selection-change.json", Ok(("orders", "COMPLIANT"))),
     ("invalid-invoking-event.json", Err("InvalidEvent")),
     ("invalid-parameters.json", Err("InvalidParameters")),
 ];
@@ -177,7 +179,7 @@ async fn the_lambda_binary_handles_every_fixture_end_to_end() {
                     "{name}"
                 );
                 assert_eq!(put.test_mode, *name == "testmode.json", "{name}");
-                assert_eq!(body["evaluations"], 1, "{name}");
+                assert_eq!(body["evaluations"], put.evaluations.len(), "{name}");
             }
             (
                 Err(error_type),
@@ -201,8 +203,15 @@ async fn the_lambda_binary_handles_every_fixture_end_to_end() {
         fake.assumed_roles(),
         vec!["arn:aws:iam::444455556666:role/dynamodb-backup-rule-member".to_string()]
     );
-    // One catalog load for the function's own account and Region, one for the member's.
-    assert_eq!(fake.count("DescribeRegionSettings"), 2);
+    // One catalog load for the function's own account and Region, one for the member's, and
+    // one more after the backup change dropped the cache.
+    assert_eq!(fake.count("DescribeRegionSettings"), 3);
+    let backup_put = puts.last().expect("the backup change put");
+    assert_eq!(
+        backup_put.evaluations.len(),
+        12,
+        "11 tables and the selection"
+    );
 
     // AND the logs are JSON, one decision line per evaluated resource, with no secret in them
     let decisions: Vec<Value> = logs
@@ -210,7 +219,8 @@ async fn the_lambda_binary_handles_every_fixture_end_to_end() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["fields"]["message"] == "decision")
         .collect();
-    assert_eq!(decisions.len(), puts.len(), "logs:\n{logs}");
+    let evaluations: usize = puts.iter().map(|p| p.evaluations.len()).sum();
+    assert_eq!(decisions.len(), evaluations, "logs:\n{logs}");
     assert!(
         decisions
             .iter()
