@@ -10,4 +10,5 @@ mod index_equivalence;
 mod lambda;
 mod matcher_props;
 mod periodic;
+mod templates;
 mod vectors;

@@ -4,6 +4,7 @@
 //! warm Lambda reuses connections and assumed-role credentials. Catalogs are cached per account
 //! and Region for `CATALOG_CACHE_TTL_SECONDS`.
 
+pub mod actions;
 mod backup;
 mod config;
 mod dynamodb;

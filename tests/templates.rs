@@ -1,0 +1,266 @@
+//! The CloudFormation templates: least privilege proved against the code's own list of AWS
+//! operations, confused-deputy protection, trust, and the rule wiring. (`cfn-lint` checks the
+//! rest in `.ci/run`.)
+
+use crate::util::repo_path;
+use dynamodb_backup_rule::aws::actions::{actions, ActionPath, ACTIONS};
+use serde_norway::Value;
+use std::collections::BTreeSet;
+
+fn template(name: &str) -> Value {
+    let text =
+        std::fs::read_to_string(repo_path(&format!("cloudformation/{name}"))).expect("template");
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn resources<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(k, r)| (k.as_str().unwrap_or_default(), r))
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Sequence(items) => items.iter().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every action a role's inline policies allow.
+fn role_actions(role: &Value) -> BTreeSet<String> {
+    role["Properties"]["Policies"]
+        .as_sequence()
+        .expect("Policies")
+        .iter()
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .flat_map(|s| strings(&s["Action"]))
+        .collect()
+}
+
+fn set(list: impl IntoIterator<Item = &'static str>) -> BTreeSet<String> {
+    list.into_iter().map(str::to_string).collect()
+}
+
+fn without_logs(actions: BTreeSet<String>) -> BTreeSet<String> {
+    // The Lambda service writes the function's logs with its role; the code calls no logs API.
+    actions
+        .into_iter()
+        .filter(|a| !a.starts_with("logs:"))
+        .collect()
+}
+
+#[test]
+fn every_role_allows_exactly_the_operations_its_path_calls() {
+    let rule = set(actions(ActionPath::Rule));
+    let single = template("dynamodb-backup-rule.yaml");
+    let [(_, role)] = resources(&single, "AWS::IAM::Role")[..] else {
+        panic!("one role")
+    };
+    assert_eq!(
+        without_logs(role_actions(role)),
+        rule,
+        "single-account role"
+    );
+
+    let org = template("organization.yaml");
+    let [(_, central)] = resources(&org, "AWS::IAM::Role")[..] else {
+        panic!("one role")
+    };
+    let mut central_expected = rule.clone();
+    central_expected.extend(set(actions(ActionPath::CrossAccount)));
+    assert_eq!(
+        without_logs(role_actions(central)),
+        central_expected,
+        "central role"
+    );
+
+    let member = template("member-role.yaml");
+    let [(_, member_role)] = resources(&member, "AWS::IAM::Role")[..] else {
+        panic!("one role")
+    };
+    assert_eq!(role_actions(member_role), rule, "member role");
+}
+
+#[test]
+fn no_template_grants_wildcard_actions_or_managed_policies() {
+    for name in [
+        "dynamodb-backup-rule.yaml",
+        "organization.yaml",
+        "member-role.yaml",
+    ] {
+        let t = template(name);
+        for (id, role) in resources(&t, "AWS::IAM::Role") {
+            assert!(
+                role["Properties"]["ManagedPolicyArns"].is_null(),
+                "{name} {id}: managed policies"
+            );
+            for a in role_actions(role) {
+                assert!(!a.contains('*'), "{name} {id}: wildcard action {a}");
+            }
+        }
+    }
+}
+
+#[test]
+fn config_may_invoke_only_on_behalf_of_this_account_or_organization() {
+    let single = template("dynamodb-backup-rule.yaml");
+    let [(_, p)] = resources(&single, "AWS::Lambda::Permission")[..] else {
+        panic!("one permission")
+    };
+    assert_eq!(
+        p["Properties"]["Principal"].as_str(),
+        Some("config.amazonaws.com")
+    );
+    assert!(
+        !p["Properties"]["SourceAccount"].is_null(),
+        "SourceAccount is set"
+    );
+
+    let org = template("organization.yaml");
+    let [(_, p)] = resources(&org, "AWS::Lambda::Permission")[..] else {
+        panic!("one permission")
+    };
+    assert_eq!(
+        p["Properties"]["Principal"].as_str(),
+        Some("config.amazonaws.com")
+    );
+    assert!(
+        !p["Properties"]["PrincipalOrgID"].is_null(),
+        "scoped to the organization"
+    );
+
+    let member = template("member-role.yaml");
+    let [(_, role)] = resources(&member, "AWS::IAM::Role")[..] else {
+        panic!("one role")
+    };
+    let trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(trust.len(), 1, "one trusted principal");
+    let principal = &trust[0]["Principal"];
+    assert!(principal["Service"].is_null());
+    let aws = format!("{:?}", principal["AWS"]);
+    assert!(
+        aws.contains(":role/${CentralRoleName}") && !aws.contains(":root"),
+        "trusts only the central role: {aws}"
+    );
+}
+
+#[test]
+fn rules_listen_to_every_trigger_and_scope() {
+    let types = [
+        "AWS::DynamoDB::Table",
+        "AWS::Backup::BackupPlan",
+        "AWS::Backup::BackupSelection",
+    ];
+    let messages = [
+        "ConfigurationItemChangeNotification",
+        "OversizedConfigurationItemChangeNotification",
+        "ScheduledNotification",
+    ];
+    for name in ["dynamodb-backup-rule.yaml", "conformance-pack.yaml"] {
+        let t = template(name);
+        let [(_, rule)] = resources(&t, "AWS::Config::ConfigRule")[..] else {
+            panic!("{name}: one rule")
+        };
+        let p = &rule["Properties"];
+        assert_eq!(
+            p["Source"]["Owner"].as_str(),
+            Some("CUSTOM_LAMBDA"),
+            "{name}"
+        );
+        let got: Vec<String> = p["Source"]["SourceDetails"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|d| d["MessageType"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(got, messages, "{name}");
+        assert_eq!(
+            strings(&p["Scope"]["ComplianceResourceTypes"]),
+            types,
+            "{name}"
+        );
+        assert!(
+            !p["InputParameters"]["resourceTags"].is_null()
+                && !p["InputParameters"]["resourceId"].is_null(),
+            "{name}"
+        );
+    }
+    let single = template("dynamodb-backup-rule.yaml");
+    let [(_, rule)] = resources(&single, "AWS::Config::ConfigRule")[..] else {
+        panic!()
+    };
+    assert_eq!(rule["DependsOn"].as_str(), Some("ConfigPermission"));
+
+    let org = template("organization.yaml");
+    let [(_, rule)] = resources(&org, "AWS::Config::OrganizationConfigRule")[..] else {
+        panic!()
+    };
+    let meta = &rule["Properties"]["OrganizationCustomRuleMetadata"];
+    assert_eq!(
+        strings(&meta["OrganizationConfigRuleTriggerTypes"]),
+        messages
+    );
+    assert_eq!(strings(&meta["ResourceTypesScope"]), types);
+}
+
+#[test]
+fn the_conformance_pack_holds_only_config_rules_wired_to_the_function_parameter() {
+    let t = template("conformance-pack.yaml");
+    for (id, r) in t["Resources"].as_mapping().unwrap() {
+        assert_eq!(
+            r["Type"].as_str(),
+            Some("AWS::Config::ConfigRule"),
+            "{id:?}: conformance packs take Config rules only"
+        );
+    }
+    let [(_, rule)] = resources(&t, "AWS::Config::ConfigRule")[..] else {
+        panic!()
+    };
+    let source = format!("{:?}", rule["Properties"]["Source"]["SourceIdentifier"]);
+    assert!(source.contains("FunctionArn"), "{source}");
+    assert!(!t["Parameters"]["FunctionArn"].is_null());
+}
+
+#[test]
+fn the_action_list_matches_the_calls_in_the_code() {
+    // Every action named in src/aws (classify(...) and error values) is listed, and every listed
+    // action of the deployed paths is named there (sts:AssumeRole is made by the SDK's
+    // assume-role provider).
+    let mut named = BTreeSet::new();
+    for entry in std::fs::read_dir(repo_path("src/aws")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "actions.rs") {
+            continue; // the list itself
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        for chunk in text.split('"').skip(1).step_by(2) {
+            let service = chunk.split(':').next().unwrap_or_default();
+            if ["backup", "config", "dynamodb", "sts"].contains(&service)
+                && chunk.len() > service.len() + 1
+                && chunk[service.len() + 1..]
+                    .chars()
+                    .all(|c| c.is_ascii_alphabetic())
+                && chunk[service.len() + 1..].starts_with(|c: char| c.is_ascii_uppercase())
+            {
+                named.insert(chunk.to_string());
+            }
+        }
+    }
+    let listed: BTreeSet<String> = ACTIONS.iter().map(|(a, _)| a.to_string()).collect();
+    named.remove("sts:AssumeRole");
+    let mut listed_called = listed.clone();
+    listed_called.remove("sts:AssumeRole");
+    assert_eq!(named, listed_called);
+}
