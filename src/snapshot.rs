@@ -27,8 +27,13 @@ pub struct SnapshotFile {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RegionFile {
-    /// `DescribeRegionSettings.ResourceTypeOptInPreference`; missing means not captured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `DescribeRegionSettings.ResourceTypeOptInPreference`; missing means not captured. A key
+    /// whose value is `null` is read as absent (opt-in unknown), never as a yes or a no.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "preference_map"
+    )]
     pub resource_type_opt_in_preference: Option<BTreeMap<String, bool>>,
     /// `DescribeRegionSettings.ResourceTypeManagementPreference`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,6 +42,17 @@ pub struct RegionFile {
     pub backup_plans: Vec<PlanFile>,
     /// DynamoDB tables.
     pub tables: Vec<TableFile>,
+}
+
+fn preference_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, bool>>, D::Error> {
+    let raw: Option<BTreeMap<String, Option<bool>>> = Deserialize::deserialize(d)?;
+    Ok(raw.map(|m| {
+        m.into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect()
+    }))
 }
 
 /// One plan: `ListBackupPlans` member + `GetBackupPlan` rules + its selections.
@@ -553,6 +569,19 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("missing field `ConditionKey`"), "{err}");
+    }
+
+    #[test]
+    fn a_null_opt_in_value_is_unknown_not_false() {
+        let null = MINIMAL.replace(
+            r#""us-east-1":{"#,
+            r#""us-east-1":{"ResourceTypeOptInPreference":{"DynamoDB":null},"#,
+        );
+        let s = parse(&null).unwrap();
+        assert_eq!(
+            s.regions[0].catalog.settings.dynamodb_opt_in,
+            OptIn::KeyAbsent
+        );
     }
 
     #[test]

@@ -366,3 +366,33 @@ async fn another_accounts_table_is_evaluated_with_its_own_plans_under_the_assume
     let own = run(&env, fixture("change-covered.json")).await.unwrap();
     assert_eq!(own[0].compliance, Compliance::Compliant);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_reads_run_concurrently_but_never_more_than_eight_at_once() {
+    // GIVEN 40 plans of 3 selections each, and an endpoint that takes 20 ms to answer
+    let fake = FakeAws::start().await;
+    let plans: Vec<Value> = (0..40)
+        .map(|p| {
+            json!({"BackupPlanId": format!("p{p}"), "BackupPlanName": format!("p{p}"), "Rules": [{"RuleName": "r"}],
+                "Selections": (0..3).map(|s| json!({"SelectionId": format!("p{p}-s{s}"),
+                    "BackupSelection": {"SelectionName": "x", "Resources": [format!("arn:aws:dynamodb:us-east-1:111122223333:table/t{p}{s}")]}}))
+                    .collect::<Vec<_>>()})
+        })
+        .collect();
+    fake.load_snapshot(&json!({"AccountId": OWN, "Regions": {"us-east-1": {
+        "ResourceTypeOptInPreference": {"DynamoDB": true}, "BackupPlans": plans, "Tables": []}}}));
+    fake.set_page_size(100);
+    fake.set_latency(Duration::from_millis(20));
+    let env = env(&fake, Duration::from_secs(60)).await;
+    // WHEN the catalog is loaded
+    let ev = config_event(
+        &table_change(OWN, "us-east-1", "t00", Some(json!({})), "ACTIVE"),
+        &json!({}),
+        "t",
+    );
+    run(&env, ev).await.expect("handled");
+    // THEN calls overlapped, but never beyond the bound
+    assert_eq!(fake.count("GetBackupSelection"), 120);
+    let max = fake.max_in_flight();
+    assert!((4..=8).contains(&max), "max in flight {max}");
+}

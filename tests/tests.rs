@@ -3,6 +3,7 @@
 mod util;
 
 mod aws_adapters;
+mod bad_input_props;
 mod cli;
 mod cli_live;
 mod events;

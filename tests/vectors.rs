@@ -35,7 +35,10 @@ fn snapshot_of(v: &Value) -> Value {
         })
         .unwrap_or_default();
     let mut table = json!({"TableName": t["name"], "TableArn": t["arn"], "Tags": tags});
-    if let Some(status) = t.get("status").or_else(|| t.get("TableStatus")) {
+    let status = ["status", "TableStatus", "table_status", "tableStatus"]
+        .iter()
+        .find_map(|k| t.get(*k));
+    if let Some(status) = status.filter(|s| !s.is_null()) {
         table["TableStatus"] = status.clone();
     }
     let mut regions = Map::new();

@@ -91,6 +91,11 @@ struct State {
     limits: HashMap<String, (usize, std::collections::VecDeque<std::time::Instant>)>,
     /// How many requests each operation had throttled by a limit.
     throttled: HashMap<String, usize>,
+    /// Added to every response, so concurrency shows.
+    latency: std::time::Duration,
+    /// Requests being answered now, and the most there ever were.
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// The fake endpoint. Dropping it leaves the server task running until the test's runtime ends.
@@ -126,7 +131,20 @@ impl FakeAws {
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let state = state.clone();
-                        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+                        async move {
+                            let latency = {
+                                let mut s = state.lock().expect("fake state");
+                                s.in_flight += 1;
+                                s.max_in_flight = s.max_in_flight.max(s.in_flight);
+                                s.latency
+                            };
+                            if !latency.is_zero() {
+                                tokio::time::sleep(latency).await;
+                            }
+                            let response = handle(&state, req).await;
+                            state.lock().expect("fake state").in_flight -= 1;
+                            Ok::<_, std::convert::Infallible>(response)
+                        }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -166,6 +184,16 @@ impl FakeAws {
                 );
             }
         });
+    }
+
+    /// Delays every response, as a real endpoint's latency would.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.with(|s| s.latency = latency);
+    }
+
+    /// The most requests that were ever in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.with(|s| s.max_in_flight)
     }
 
     /// Sets the page size of every paged list.
