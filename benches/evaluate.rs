@@ -31,7 +31,16 @@ fn benches(c: &mut Criterion) {
         g.bench_with_input(
             BenchmarkId::new("evaluate-indexed", selections),
             &snap,
-            |b, snap| b.iter(|| rule::evaluate_snapshot(black_box(snap)).len()),
+            |b, snap| {
+                b.iter(|| {
+                    rule::evaluate_snapshot(
+                        black_box(snap),
+                        &Default::default(),
+                        chrono::Utc::now(),
+                    )
+                    .len()
+                })
+            },
         );
         g.bench_with_input(
             BenchmarkId::new("end-to-end-json", selections),
@@ -39,7 +48,8 @@ fn benches(c: &mut Criterion) {
             |b, json| {
                 b.iter(|| {
                     let snap = snapshot::parse(black_box(json)).expect("valid");
-                    let evaluations = rule::evaluate_snapshot(&snap);
+                    let evaluations =
+                        rule::evaluate_snapshot(&snap, &Default::default(), chrono::Utc::now());
                     let mut out = Vec::with_capacity(8 << 20);
                     report::write_evaluations_json(&mut out, &evaluations).expect("write");
                     out.len()
@@ -63,7 +73,9 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.bench_function("evaluate-indexed/1k-tables-1000", |b| {
-        b.iter(|| rule::evaluate_snapshot(black_box(&snap)).len())
+        b.iter(|| {
+            rule::evaluate_snapshot(black_box(&snap), &Default::default(), chrono::Utc::now()).len()
+        })
     });
     g.finish();
 }

@@ -83,6 +83,7 @@ mod tests {
                 dynamodb_management: None,
             },
             plans: Vec::new(),
+            vaults: None,
         })
     }
 

@@ -137,6 +137,10 @@ pub struct BackupRule {
     pub target_vault: Option<String>,
     /// `ScheduleExpression`.
     pub schedule: Option<String>,
+    /// `Lifecycle.DeleteAfterDays`; `None` means recovery points never expire.
+    pub delete_after_days: Option<i64>,
+    /// `CopyActions[].DestinationBackupVaultArn`.
+    pub copy_destinations: Vec<String>,
 }
 
 /// A backup plan as listed in one account and Region, with its rules and selections.
@@ -278,6 +282,30 @@ pub struct RegionCatalog {
     pub settings: RegionSettings,
     /// `ListBackupPlans` (+ `GetBackupPlan`, `ListBackupSelections`, `GetBackupSelection`).
     pub plans: Vec<BackupPlan>,
+    /// `DescribeBackupVault` of the vaults the rules target, by name; `None` when not read.
+    pub vaults: Option<BTreeMap<String, Vault>>,
+}
+
+/// A backup vault and its Vault Lock settings, as `DescribeBackupVault` reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vault {
+    /// `BackupVaultName`.
+    pub name: String,
+    /// `Locked`.
+    pub locked: bool,
+    /// `MinRetentionDays` of the lock.
+    pub min_retention_days: Option<i64>,
+    /// `MaxRetentionDays` of the lock.
+    pub max_retention_days: Option<i64>,
+}
+
+/// One recovery point of a table, as `ListRecoveryPointsByResource` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryPoint {
+    /// `CreationDate`.
+    pub created: DateTime<Utc>,
+    /// `Status`: COMPLETED, PARTIAL, DELETING, EXPIRED, …
+    pub status: String,
 }
 
 impl RegionCatalog {
@@ -313,6 +341,8 @@ pub struct RegionSnapshot {
     pub catalog: RegionCatalog,
     /// The DynamoDB tables of this account and Region.
     pub tables: Vec<Table>,
+    /// Recovery points by table name, for the tables whose recovery points were captured.
+    pub recovery_points: BTreeMap<String, Vec<RecoveryPoint>>,
 }
 
 /// One account's Backup configuration and tables, Region by Region.
@@ -320,6 +350,8 @@ pub struct RegionSnapshot {
 pub struct Snapshot {
     /// The account ID.
     pub account_id: String,
+    /// When it was captured; recovery point ages are measured from here.
+    pub captured_at: Option<DateTime<Utc>>,
     /// Regions in file order.
     pub regions: Vec<RegionSnapshot>,
 }

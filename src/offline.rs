@@ -4,10 +4,10 @@
 
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::{Evaluation, RegionCatalog, Snapshot, Tags};
+use crate::model::{Evaluation, RecoveryPoint, RegionCatalog, Snapshot, Tags};
 use crate::ports::{
     BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Inventory, InventorySource,
-    Scope, TableInventory, TableTags,
+    RecoveryPoints, Scope, TableInventory, TableTags,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -46,7 +46,11 @@ impl SnapshotEnv {
 }
 
 impl BackupCatalog for SnapshotEnv {
-    async fn region_catalog(&self, scope: &Scope) -> Result<Arc<RegionCatalog>, Error> {
+    async fn region_catalog(
+        &self,
+        scope: &Scope,
+        _with_vaults: bool,
+    ) -> Result<Arc<RegionCatalog>, Error> {
         self.check_account(scope)?;
         self.catalogs
             .iter()
@@ -107,6 +111,33 @@ impl SnapshotEnv {
     }
 }
 
+impl RecoveryPoints for SnapshotEnv {
+    async fn recovery_points(
+        &self,
+        scope: &Scope,
+        table_arn: &str,
+    ) -> Result<Option<Vec<RecoveryPoint>>, Error> {
+        self.check_account(scope)?;
+        Ok(self
+            .snapshot
+            .regions
+            .iter()
+            .flat_map(|r| r.tables.iter().map(move |t| (r, t)))
+            .find(|(_, t)| t.arn.arn == table_arn)
+            .and_then(|(r, t)| r.recovery_points.get(&t.name).cloned()))
+    }
+}
+
+impl<E: RecoveryPoints + Sync> RecoveryPoints for Recording<E> {
+    async fn recovery_points(
+        &self,
+        scope: &Scope,
+        table_arn: &str,
+    ) -> Result<Option<Vec<RecoveryPoint>>, Error> {
+        self.inner.recovery_points(scope, table_arn).await
+    }
+}
+
 impl TableTags for SnapshotEnv {
     async fn table_tags(&self, scope: &Scope, table_arn: &str) -> Result<Tags, Error> {
         self.check_account(scope)?;
@@ -162,8 +193,12 @@ impl<E> Recording<E> {
 }
 
 impl<E: BackupCatalog + Sync> BackupCatalog for Recording<E> {
-    async fn region_catalog(&self, scope: &Scope) -> Result<Arc<RegionCatalog>, Error> {
-        self.inner.region_catalog(scope).await
+    async fn region_catalog(
+        &self,
+        scope: &Scope,
+        with_vaults: bool,
+    ) -> Result<Arc<RegionCatalog>, Error> {
+        self.inner.region_catalog(scope, with_vaults).await
     }
 
     fn invalidate(&self, scope: &Scope) {

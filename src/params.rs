@@ -17,10 +17,57 @@ pub struct RuleParameters {
     pub resource_id: Option<String>,
     /// Role name to assume in the evaluated account instead of `executionRoleArn`'s.
     pub execution_role_name: Option<String>,
+    /// What a covering plan must also do.
+    pub policy: Policy,
+}
+
+/// Properties a covering plan must have beyond selecting the table. The first five are the
+/// parameters of AWS's managed rule `dynamodb-resources-protected-by-backup-plan`, with the same
+/// names and formats; the rest are this rule's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// `backupVaultLockCheck`: the rule's target vault is locked with Vault Lock.
+    pub vault_lock: bool,
+    /// `minRetentionDays`: the lock's `MinRetentionDays` is at least this.
+    pub min_retention_days: Option<u32>,
+    /// `maxRetentionDays`: the lock has a `MaxRetentionDays`, and it is at most this.
+    pub max_retention_days: Option<u32>,
+    /// `crossRegionList`: the rule copies to a vault in each of these Regions.
+    pub cross_regions: Vec<String>,
+    /// `crossAccountList`: the rule copies to a vault in each of these accounts.
+    pub cross_accounts: Vec<String>,
+    /// `requiredRetentionDays`: the rule keeps recovery points at least this long (or forever).
+    pub retention_days: Option<u32>,
+    /// `requiredFrequencyHours`: the rule runs at least every this many hours.
+    pub frequency_hours: Option<u32>,
+    /// `maxRecoveryPointAgeHours`: the table has a completed recovery point this recent.
+    pub recovery_point_age_hours: Option<u32>,
+    /// `exemptionTag` (`key=value`): tables with this tag are NOT_APPLICABLE.
+    pub exemption_tag: Option<(String, String)>,
+}
+
+impl Policy {
+    /// Whether the target vaults' descriptions are needed.
+    pub fn needs_vaults(&self) -> bool {
+        self.vault_lock || self.min_retention_days.is_some() || self.max_retention_days.is_some()
+    }
+
+    /// Whether any property beyond coverage is asked for (the exemption tag is not one: it
+    /// decides applicability).
+    pub fn has_properties(&self) -> bool {
+        self.needs_vaults()
+            || !self.cross_regions.is_empty()
+            || !self.cross_accounts.is_empty()
+            || self.retention_days.is_some()
+            || self.frequency_hours.is_some()
+            || self.recovery_point_age_hours.is_some()
+    }
 }
 
 /// Every accepted name, for the error message.
-pub const ACCEPTED: &str = "resourceTags, resourceId, ExecutionRoleName";
+pub const ACCEPTED: &str = "resourceTags, resourceId, ExecutionRoleName, backupVaultLockCheck, minRetentionDays, \
+maxRetentionDays, crossRegionList, crossAccountList, requiredRetentionDays, requiredFrequencyHours, \
+maxRecoveryPointAgeHours, exemptionTag";
 
 fn bad(name: &str, expected: impl Into<String>) -> Error {
     Error::InvalidParameters {
@@ -72,6 +119,68 @@ impl RuleParameters {
                     }
                     p.execution_role_name = Some(role.to_string());
                 }
+                "backupVaultLockCheck" => {
+                    p.policy.vault_lock =
+                        match text(name, value)?.trim().to_ascii_lowercase().as_str() {
+                            "true" => true,
+                            "false" => false,
+                            other => {
+                                return Err(bad(name, format!("true or false, got `{other}`")))
+                            }
+                        }
+                }
+                "minRetentionDays" => {
+                    p.policy.min_retention_days = Some(count(name, value, 1, 36_500)?)
+                }
+                "maxRetentionDays" => {
+                    p.policy.max_retention_days = Some(count(name, value, 1, 36_500)?)
+                }
+                "requiredRetentionDays" => {
+                    p.policy.retention_days = Some(count(name, value, 1, 36_500)?)
+                }
+                "requiredFrequencyHours" => {
+                    p.policy.frequency_hours = Some(count(name, value, 1, 8_784)?)
+                }
+                "maxRecoveryPointAgeHours" => {
+                    p.policy.recovery_point_age_hours = Some(count(name, value, 1, 8_784)?)
+                }
+                "crossRegionList" => {
+                    p.policy.cross_regions =
+                        list(name, value, "Region names such as us-east-1", |r| {
+                            let parts: Vec<&str> = r.split('-').collect();
+                            parts.len() >= 3
+                                && parts.iter().all(|x| {
+                                    !x.is_empty()
+                                        && x.bytes()
+                                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                                })
+                                && parts
+                                    .last()
+                                    .is_some_and(|x| x.bytes().all(|b| b.is_ascii_digit()))
+                        })?
+                }
+                "crossAccountList" => {
+                    p.policy.cross_accounts = list(name, value, "12-digit account IDs", |a| {
+                        a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
+                    })?
+                }
+                "exemptionTag" => {
+                    let t = text(name, value)?.trim();
+                    match t.split_once('=') {
+                        Some((k, v)) if !k.trim().is_empty() => {
+                            p.policy.exemption_tag =
+                                Some((k.trim().to_string(), v.trim().to_string()))
+                        }
+                        _ => {
+                            return Err(bad(
+                                name,
+                                format!(
+                                    "a tag as key=value, for example backup-exempt=true, got `{t}`"
+                                ),
+                            ))
+                        }
+                    }
+                }
                 other => {
                     return Err(bad(
                         other,
@@ -80,11 +189,26 @@ impl RuleParameters {
                 }
             }
         }
+        if let (Some(min), Some(max)) = (p.policy.min_retention_days, p.policy.max_retention_days) {
+            if min > max {
+                return Err(bad(
+                    "minRetentionDays",
+                    format!("at most maxRetentionDays ({max}), got {min}"),
+                ));
+            }
+        }
         Ok(p)
     }
 
     /// Why a table is outside the parameters' scope, or `None` when it is in scope.
     pub fn excludes(&self, table: &Table) -> Option<String> {
+        if let Some((k, v)) = &self.policy.exemption_tag {
+            if table.tags.get(k) == Some(v) {
+                return Some(format!(
+                    "not evaluated: exempt by tag {k}={v} (exemptionTag)"
+                ));
+            }
+        }
         if let Some(id) = &self.resource_id {
             if &table.name != id {
                 return Some(format!(
@@ -103,6 +227,52 @@ impl RuleParameters {
         }
         None
     }
+}
+
+/// A whole number in `lo..=hi`, given as a string (Config's form) or a number.
+fn count(name: &str, value: &Value, lo: u32, hi: u32) -> Result<u32, Error> {
+    let n = match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    n.filter(|n| (u64::from(lo)..=u64::from(hi)).contains(n))
+        .map(|n| n as u32)
+        .ok_or_else(|| {
+            bad(
+                name,
+                format!(
+                    "a whole number from {lo} to {hi}, got `{}`",
+                    value_text(value)
+                ),
+            )
+        })
+}
+
+/// A comma-separated list whose every item passes `ok`.
+fn list(
+    name: &str,
+    value: &Value,
+    what: &str,
+    ok: impl Fn(&str) -> bool,
+) -> Result<Vec<String>, Error> {
+    let items: Vec<String> = text(name, value)?
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    match items.iter().find(|i| !ok(i)) {
+        Some(badone) => Err(bad(
+            name,
+            format!("a comma-separated list of {what}, got `{badone}`"),
+        )),
+        None if items.is_empty() => Err(bad(name, format!("a comma-separated list of {what}"))),
+        None => Ok(items),
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 
 fn parse_tags(value: &Value) -> Result<Tags, Error> {
@@ -159,6 +329,100 @@ mod tests {
             parse(json!({"resourceId": ""})).unwrap(),
             RuleParameters::default()
         );
+    }
+
+    #[test]
+    fn policy_parameters_parse_in_the_managed_rules_formats() {
+        let p = parse(json!({
+            "backupVaultLockCheck": "TRUE", "minRetentionDays": "7", "maxRetentionDays": "365",
+            "crossRegionList": "us-west-2, eu-west-1", "crossAccountList": "444455556666",
+            "requiredRetentionDays": "35", "requiredFrequencyHours": "24", "maxRecoveryPointAgeHours": "36",
+            "exemptionTag": "backup-exempt=true"
+        }))
+        .unwrap()
+        .policy;
+        assert!(p.vault_lock && p.needs_vaults() && p.has_properties());
+        assert_eq!(
+            (p.min_retention_days, p.max_retention_days),
+            (Some(7), Some(365))
+        );
+        assert_eq!(p.cross_regions, vec!["us-west-2", "eu-west-1"]);
+        assert_eq!(p.cross_accounts, vec!["444455556666"]);
+        assert_eq!(
+            (
+                p.retention_days,
+                p.frequency_hours,
+                p.recovery_point_age_hours
+            ),
+            (Some(35), Some(24), Some(36))
+        );
+        assert_eq!(
+            p.exemption_tag,
+            Some(("backup-exempt".into(), "true".into()))
+        );
+        assert!(!parse(json!({"backupVaultLockCheck": "false"}))
+            .unwrap()
+            .policy
+            .has_properties());
+    }
+
+    #[test]
+    fn bad_policy_values_name_the_parameter_and_what_is_accepted() {
+        for (params, name, expected) in [
+            (
+                json!({"backupVaultLockCheck": "yes"}),
+                "backupVaultLockCheck",
+                "true or false",
+            ),
+            (
+                json!({"minRetentionDays": "-1"}),
+                "minRetentionDays",
+                "whole number",
+            ),
+            (
+                json!({"maxRetentionDays": "0"}),
+                "maxRetentionDays",
+                "whole number",
+            ),
+            (
+                json!({"minRetentionDays": "30", "maxRetentionDays": "7"}),
+                "minRetentionDays",
+                "at most maxRetentionDays",
+            ),
+            (
+                json!({"crossRegionList": "us-east-1,Mars"}),
+                "crossRegionList",
+                "`Mars`",
+            ),
+            (
+                json!({"crossAccountList": "1234"}),
+                "crossAccountList",
+                "12-digit",
+            ),
+            (
+                json!({"requiredFrequencyHours": "often"}),
+                "requiredFrequencyHours",
+                "whole number",
+            ),
+            (
+                json!({"maxRecoveryPointAgeHours": true}),
+                "maxRecoveryPointAgeHours",
+                "whole number",
+            ),
+            (
+                json!({"exemptionTag": "=true"}),
+                "exemptionTag",
+                "key=value",
+            ),
+        ] {
+            let e = parse(params.clone()).unwrap_err();
+            assert_eq!(e.error_type(), "InvalidParameters");
+            let text = e.to_string();
+            assert!(
+                text.contains(name) && text.contains(expected),
+                "{params}: {text}"
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::{Evaluation, RegionCatalog, Table, Tags};
+use crate::model::{Evaluation, RecoveryPoint, RegionCatalog, Table, Tags};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,13 +24,26 @@ pub struct Scope {
 /// Reads a Region's AWS Backup configuration: settings, plans, rules and selections.
 pub trait BackupCatalog {
     /// The complete catalog of the scope's account and Region, or an error; never a partial one.
+    /// With `with_vaults`, the catalog also describes every vault the rules target.
     fn region_catalog(
         &self,
         scope: &Scope,
+        with_vaults: bool,
     ) -> impl Future<Output = Result<Arc<RegionCatalog>, Error>> + Send;
 
     /// Forgets any cached catalog of the scope, so the next read sees a change just made.
     fn invalidate(&self, scope: &Scope);
+}
+
+/// Reads a table's recovery points, for `maxRecoveryPointAgeHours`.
+pub trait RecoveryPoints {
+    /// Every recovery point AWS Backup holds for the table; `None` when they cannot be known
+    /// (a snapshot that did not capture them).
+    fn recovery_points(
+        &self,
+        scope: &Scope,
+        table_arn: &str,
+    ) -> impl Future<Output = Result<Option<Vec<RecoveryPoint>>, Error>> + Send;
 }
 
 /// Where a table inventory came from.

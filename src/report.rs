@@ -315,6 +315,42 @@ pub fn write_explanation_text(
             write_trace(out, trace, &c.region)?;
         }
     }
+    if !e.policy.is_empty() || e.recovery_points.is_some() {
+        writeln!(out, "\npolicy parameters, per covering plan:")?;
+        for c in &e.policy {
+            writeln!(
+                out,
+                "  plan `{}` (selection `{}`)",
+                c.covering.backup_plan_name, c.covering.selection_name
+            )?;
+            for r in &c.rules {
+                let all = if r.meets_all() {
+                    "meets every property"
+                } else {
+                    "misses some"
+                };
+                writeln!(out, "    rule `{}`: {all}", r.rule)?;
+                for p in &r.checks {
+                    writeln!(
+                        out,
+                        "      {}: {} ({})",
+                        p.parameter,
+                        Tri::from_bool(p.met),
+                        p.detail
+                    )?;
+                }
+            }
+        }
+        if let Some(p) = &e.recovery_points {
+            writeln!(
+                out,
+                "  table: {}: {} ({})",
+                p.parameter,
+                Tri::from_bool(p.met),
+                p.detail
+            )?;
+        }
+    }
     writeln!(out, "\nverdict: {}", e.verdict.compliance)?;
     writeln!(out, "  {}", e.verdict.reason)?;
     if e.verdict.annotation() != e.verdict.reason {
@@ -405,6 +441,14 @@ pub fn write_explanation_json(
         "OptIn": opt_in_words(c.settings.dynamodb_opt_in),
         "BackupPlans": c.plans.len(),
         "Selections": selections,
+        "Policy": e.policy.iter().map(|c| serde_json::json!({
+            "CoveredBy": c.covering,
+            "Rules": c.rules.iter().map(|r| serde_json::json!({
+                "RuleName": r.rule, "MeetsAll": r.meets_all(),
+                "Properties": r.checks.iter().map(|p| serde_json::json!({"Parameter": p.parameter, "Met": p.met, "Detail": p.detail})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "RecoveryPoints": e.recovery_points.as_ref().map(|p| serde_json::json!({"Parameter": p.parameter, "Met": p.met, "Detail": p.detail})),
         "Verdict": {
             "ComplianceType": v.compliance, "ReasonKind": v.kind, "Reason": v.reason,
             "Annotation": v.annotation(), "CoveredBy": v.covered_by,

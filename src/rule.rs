@@ -4,13 +4,14 @@
 //! It talks to the outside only through [`crate::ports`].
 
 use crate::coverage::verdict::truncate_annotation;
-use crate::coverage::{self, CatalogIndex, Compliance, Explanation, Verdict};
+use crate::coverage::{self, policy, CatalogIndex, Compliance, Explanation, Verdict};
 use crate::error::Error;
 use crate::event::{ConfigItem, Invocation, Trigger};
 use crate::model::{Evaluation, RegionSnapshot, Snapshot, Table, TableArn, DYNAMODB_TABLE_TYPE};
 use crate::params::RuleParameters;
 use crate::ports::{
-    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Scope, TableInventory, TableTags,
+    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, RecoveryPoints, Scope,
+    TableInventory, TableTags,
 };
 use chrono::{DateTime, Utc};
 use std::time::Instant;
@@ -30,21 +31,25 @@ pub struct TableEvaluation<'a> {
 /// Below this many tables a Region is decided on one thread; spawning costs more than it saves.
 const PARALLEL_MIN_TABLES: usize = 2_000;
 
-/// Evaluates every table of the snapshot, Region by Region in file order.
+/// Evaluates every table of the snapshot, Region by Region in file order, under the rule
+/// parameters (scope, exemption and policy). Recovery point ages are measured from the
+/// snapshot's capture time, or from `now` when it has none.
 ///
 /// Tables are independent once the Region's index is built, so large Regions are split across
 /// the available cores; the output order is the snapshot's order either way.
-pub fn evaluate_snapshot(snapshot: &Snapshot) -> Vec<TableEvaluation<'_>> {
+pub fn evaluate_snapshot<'a>(
+    snapshot: &'a Snapshot,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+) -> Vec<TableEvaluation<'a>> {
+    let now = snapshot.captured_at.unwrap_or(now);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = Vec::with_capacity(snapshot.regions.iter().map(|r| r.tables.len()).sum());
     for region in &snapshot.regions {
         let index = CatalogIndex::new(&region.catalog);
-        let decide = |tables: &'_ [Table]| -> Vec<Verdict> {
-            tables
-                .iter()
-                .map(|t| coverage::evaluate_table(t, &index))
-                .collect()
-        };
+        let decide_one = |t: &Table| decide_offline(region, &index, params, now, t);
+        let decide =
+            |tables: &'_ [Table]| -> Vec<Verdict> { tables.iter().map(decide_one).collect() };
         let verdicts: Vec<Verdict> = if threads < 2 || region.tables.len() < PARALLEL_MIN_TABLES {
             decide(&region.tables)
         } else {
@@ -77,6 +82,63 @@ pub fn evaluate_snapshot(snapshot: &Snapshot) -> Vec<TableEvaluation<'_>> {
     out
 }
 
+/// The offline decision for one table: scope and exemption, coverage, then the policy with the
+/// snapshot's recovery points.
+fn decide_offline(
+    region: &RegionSnapshot,
+    index: &CatalogIndex<'_>,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+    table: &Table,
+) -> Verdict {
+    if let Some(why) = params.excludes(table) {
+        return Verdict::out_of_scope(why);
+    }
+    let coverage = coverage::evaluate_table(table, index);
+    let rp = offline_recovery_check(region, params, now, table, coverage.compliance);
+    policy::apply(&params.policy, coverage, &region.catalog, rp)
+}
+
+fn offline_recovery_check(
+    region: &RegionSnapshot,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+    table: &Table,
+    compliance: Compliance,
+) -> Option<policy::PropertyCheck> {
+    match (params.policy.recovery_point_age_hours, compliance) {
+        (Some(h), Compliance::Compliant) => {
+            let points = region.recovery_points.get(&table.name).map(Vec::as_slice);
+            Some(policy::check_recovery_points(h, points, now))
+        }
+        _ => None,
+    }
+}
+
+/// Coverage, then the policy parameters. Recovery points are read only for covered tables and
+/// only when `maxRecoveryPointAgeHours` asks for them.
+async fn decide<E: RuleEnv>(
+    env: &E,
+    scope: &Scope,
+    params: &RuleParameters,
+    table: &Table,
+    index: &CatalogIndex<'_>,
+) -> Result<Verdict, Error> {
+    let coverage = coverage::evaluate_table(table, index);
+    let rp = match (params.policy.recovery_point_age_hours, coverage.compliance) {
+        (Some(h), Compliance::Compliant) => {
+            let points = env.recovery_points(scope, &table.arn.arn).await?;
+            Some(policy::check_recovery_points(
+                h,
+                points.as_deref(),
+                Utc::now(),
+            ))
+        }
+        _ => None,
+    };
+    Ok(policy::apply(&params.policy, coverage, index.catalog, rp))
+}
+
 /// Finds a table by ARN, or by name when the name is unique across Regions.
 pub fn find_table<'a>(
     snapshot: &'a Snapshot,
@@ -104,14 +166,25 @@ pub fn find_table<'a>(
     }
 }
 
-/// Explains one table selection by selection.
+/// Explains one table selection by selection, and each policy property per candidate plan.
 pub fn explain<'a>(
     snapshot: &'a Snapshot,
     name_or_arn: &str,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
 ) -> Result<(&'a RegionSnapshot, Explanation<'a>), Error> {
+    let now = snapshot.captured_at.unwrap_or(now);
     let (region, table) = find_table(snapshot, name_or_arn)?;
     let index = CatalogIndex::new(&region.catalog);
-    Ok((region, coverage::explain_table(table, &index)))
+    let mut explanation = coverage::explain_table(table, &index);
+    if params.policy.has_properties() {
+        explanation.policy =
+            policy::candidates(&params.policy, &explanation.verdict, &region.catalog);
+        explanation.recovery_points =
+            offline_recovery_check(region, params, now, table, explanation.verdict.compliance);
+    }
+    explanation.verdict = decide_offline(region, &index, params, now, table);
+    Ok((region, explanation))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,7 +206,14 @@ pub const PUT_ATTEMPTS: u32 = 3;
 
 /// The ports the Config rule needs.
 pub trait RuleEnv:
-    BackupCatalog + TableTags + TableInventory + ComplianceHistory + ConfigItems + EvaluationSink + Sync
+    BackupCatalog
+    + TableTags
+    + TableInventory
+    + ComplianceHistory
+    + ConfigItems
+    + EvaluationSink
+    + RecoveryPoints
+    + Sync
 {
 }
 impl<T> RuleEnv for T where
@@ -143,6 +223,7 @@ impl<T> RuleEnv for T where
         + ComplianceHistory
         + ConfigItems
         + EvaluationSink
+        + RecoveryPoints
         + Sync
 {
 }
@@ -393,8 +474,12 @@ pub async fn evaluate_region<E: RuleEnv>(
     deadline: Option<Instant>,
     cleanup_rule: Option<&str>,
 ) -> Result<Vec<Evaluation>, Error> {
-    let catalog = env.region_catalog(scope).await?;
-    let with_tags = catalog.reads_tags() || params.resource_tags.is_some();
+    let catalog = env
+        .region_catalog(scope, params.policy.needs_vaults())
+        .await?;
+    let with_tags = catalog.reads_tags()
+        || params.resource_tags.is_some()
+        || params.policy.exemption_tag.is_some();
     let inventory = env.tables(scope, with_tags, deadline).await?;
     info!(
         account = %scope.account,
@@ -405,33 +490,22 @@ pub async fn evaluate_region<E: RuleEnv>(
         "inventory"
     );
     let index = CatalogIndex::new(&catalog);
-    let mut evaluations: Vec<Evaluation> = inventory
-        .tables
-        .iter()
-        .map(|table| {
-            let (compliance, reason, annotation) = match params.excludes(table) {
-                Some(why) => (
-                    Compliance::NotApplicable,
-                    why.clone(),
-                    truncate_annotation(&why),
-                ),
-                None => {
-                    let v = coverage::evaluate_table(table, &index);
-                    let annotation = v.annotation();
-                    (v.compliance, v.reason, annotation)
-                }
-            };
-            info!(table = %table.name, region = %scope.region, account = %scope.account,
-                verdict = compliance.as_str(), reason = %reason, "decision");
-            Evaluation {
-                resource_type: DYNAMODB_TABLE_TYPE.to_string(),
-                resource_id: table.name.clone(),
-                compliance,
-                annotation,
-                ordering_timestamp: at,
-            }
-        })
-        .collect();
+    let mut evaluations: Vec<Evaluation> = Vec::with_capacity(inventory.tables.len());
+    for table in &inventory.tables {
+        let verdict = match params.excludes(table) {
+            Some(why) => Verdict::out_of_scope(why),
+            None => decide(env, scope, params, table, &index).await?,
+        };
+        info!(table = %table.name, region = %scope.region, account = %scope.account,
+            verdict = verdict.compliance.as_str(), reason = %verdict.reason, "decision");
+        evaluations.push(Evaluation {
+            resource_type: DYNAMODB_TABLE_TYPE.to_string(),
+            resource_id: table.name.clone(),
+            compliance: verdict.compliance,
+            annotation: verdict.annotation(),
+            ordering_timestamp: at,
+        });
+    }
     if let Some(rule) = cleanup_rule {
         let current: std::collections::HashSet<&str> =
             inventory.tables.iter().map(|t| t.name.as_str()).collect();
@@ -492,8 +566,9 @@ async fn evaluate_change<E: RuleEnv>(
         return na(v.reason);
     }
     let mut tags_known = item.tags.is_some();
-    if params.resource_id.is_some() || params.resource_tags.is_some() {
-        if params.resource_tags.is_some() && !tags_known {
+    let filters_on_tags = params.resource_tags.is_some() || params.policy.exemption_tag.is_some();
+    if params.resource_id.is_some() || filters_on_tags {
+        if filters_on_tags && !tags_known {
             table.tags = env.table_tags(scope, &table.arn.arn).await?;
             tags_known = true;
         }
@@ -502,12 +577,14 @@ async fn evaluate_change<E: RuleEnv>(
             return na(why);
         }
     }
-    let catalog = env.region_catalog(scope).await?;
+    let catalog = env
+        .region_catalog(scope, params.policy.needs_vaults())
+        .await?;
     if !tags_known && catalog.reads_tags() {
         table.tags = env.table_tags(scope, &table.arn.arn).await?;
     }
     let index = CatalogIndex::new(&catalog);
-    let verdict = coverage::evaluate_table(&table, &index);
+    let verdict = decide(env, scope, params, &table, &index).await?;
     let covered_by: Vec<String> = verdict
         .covered_by
         .iter()

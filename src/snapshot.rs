@@ -7,9 +7,11 @@
 
 use crate::error::Error;
 use crate::model::{
-    BackupPlan, BackupRule, Condition, ConditionOperator, OptIn, RegionCatalog, RegionSettings,
-    RegionSnapshot, Selection, Snapshot, Table, TableArn, TagCondition, Tags,
+    BackupPlan, BackupRule, Condition, ConditionOperator, OptIn, RecoveryPoint, RegionCatalog,
+    RegionSettings, RegionSnapshot, Selection, Snapshot, Table, TableArn, TagCondition, Tags,
+    Vault,
 };
+use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -19,6 +21,9 @@ use std::collections::BTreeMap;
 pub struct SnapshotFile {
     /// The account's 12-digit ID.
     pub account_id: String,
+    /// When the snapshot was captured (ISO 8601); recovery point ages are measured from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture_time: Option<String>,
     /// Per Region.
     pub regions: BTreeMap<String, RegionFile>,
 }
@@ -42,6 +47,68 @@ pub struct RegionFile {
     pub backup_plans: Vec<PlanFile>,
     /// DynamoDB tables.
     pub tables: Vec<TableFile>,
+    /// `DescribeBackupVault` of the vaults the rules target; missing means not captured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_vaults: Option<Vec<VaultFile>>,
+}
+
+/// A vault in `DescribeBackupVault`'s shape.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VaultFile {
+    /// `BackupVaultName`.
+    pub backup_vault_name: String,
+    /// `BackupVaultArn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_vault_arn: Option<String>,
+    /// `Locked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked: Option<bool>,
+    /// `MinRetentionDays`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_retention_days: Option<i64>,
+    /// `MaxRetentionDays`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retention_days: Option<i64>,
+}
+
+/// `Lifecycle`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleFile {
+    /// `DeleteAfterDays`; missing means never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_after_days: Option<i64>,
+    /// `MoveToColdStorageAfterDays`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_to_cold_storage_after_days: Option<i64>,
+}
+
+/// One of a rule's `CopyActions`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CopyActionFile {
+    /// `DestinationBackupVaultArn`.
+    pub destination_backup_vault_arn: String,
+    /// `Lifecycle` of the copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<LifecycleFile>,
+}
+
+/// One recovery point in `ListRecoveryPointsByResource`'s shape.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RecoveryPointFile {
+    /// `RecoveryPointArn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_point_arn: Option<String>,
+    /// `CreationDate`: ISO 8601 as the AWS CLI prints it, or epoch seconds.
+    pub creation_date: serde_json::Value,
+    /// `Status`.
+    pub status: String,
+    /// `BackupVaultName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_vault_name: Option<String>,
 }
 
 fn preference_map<'de, D: serde::Deserializer<'de>>(
@@ -91,6 +158,12 @@ pub struct RuleFile {
     /// `ScheduleExpression`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_expression: Option<String>,
+    /// `Lifecycle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<LifecycleFile>,
+    /// `CopyActions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_actions: Option<Vec<CopyActionFile>>,
 }
 
 /// One selection in `GetBackupSelection`'s output shape.
@@ -164,6 +237,9 @@ pub struct TableFile {
     /// Tags as `ListTagsOfResource` prints them; missing means no tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagFile>>,
+    /// `ListRecoveryPointsByResource`; missing means not captured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_points: Option<Vec<RecoveryPointFile>>,
 }
 
 /// A `{Key, Value}` tag.
@@ -211,6 +287,11 @@ impl TryFrom<SnapshotFile> for Snapshot {
                 format!("expected a 12-digit account ID, got `{account}`"),
             ));
         }
+        let captured_at = file
+            .capture_time
+            .as_deref()
+            .map(|t| timestamp("CaptureTime", &serde_json::Value::String(t.to_string())))
+            .transpose()?;
         let regions = file
             .regions
             .into_iter()
@@ -218,9 +299,30 @@ impl TryFrom<SnapshotFile> for Snapshot {
             .collect::<Result<_, _>>()?;
         Ok(Snapshot {
             account_id: account,
+            captured_at,
             regions,
         })
     }
+}
+
+/// An ISO 8601 string or epoch seconds, as the AWS CLI prints timestamps.
+fn timestamp(path: &str, v: &serde_json::Value) -> Result<DateTime<Utc>, Error> {
+    let parsed = match v {
+        serde_json::Value::String(s) => DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc)),
+        serde_json::Value::Number(n) => n.as_f64().and_then(|secs| {
+            Utc.timestamp_millis_opt((secs * 1000.0).round() as i64)
+                .single()
+        }),
+        _ => None,
+    };
+    parsed.ok_or_else(|| {
+        invalid(
+            path,
+            format!("an ISO 8601 timestamp or epoch seconds, got `{v}`"),
+        )
+    })
 }
 
 fn convert_region(account: &str, region: String, r: RegionFile) -> Result<RegionSnapshot, Error> {
@@ -244,10 +346,40 @@ fn convert_region(account: &str, region: String, r: RegionFile) -> Result<Region
         .enumerate()
         .map(|(i, p)| convert_plan(&format!("{at}.BackupPlans[{i}]"), account, &region, p))
         .collect::<Result<_, _>>()?;
+    let vaults = r.backup_vaults.map(|list| {
+        list.into_iter()
+            .map(|v| {
+                let vault = Vault {
+                    name: v.backup_vault_name.clone(),
+                    locked: v.locked.unwrap_or(false),
+                    min_retention_days: v.min_retention_days,
+                    max_retention_days: v.max_retention_days,
+                };
+                (v.backup_vault_name, vault)
+            })
+            .collect()
+    });
     let mut tables: Vec<Table> = Vec::with_capacity(r.tables.len());
+    let mut recovery_points = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
-    for (i, t) in r.tables.into_iter().enumerate() {
+    for (i, mut t) in r.tables.into_iter().enumerate() {
         let path = format!("{at}.Tables[{i}]");
+        if let Some(points) = t.recovery_points.take() {
+            let points = points
+                .into_iter()
+                .enumerate()
+                .map(|(j, rp)| {
+                    Ok(RecoveryPoint {
+                        created: timestamp(
+                            &format!("{path}.RecoveryPoints[{j}].CreationDate"),
+                            &rp.creation_date,
+                        )?,
+                        status: rp.status,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            recovery_points.insert(t.table_name.clone(), points);
+        }
         let table = convert_table(&path, account, &region, t)?;
         if !seen.insert(table.name.clone()) {
             return Err(invalid(
@@ -263,8 +395,10 @@ fn convert_region(account: &str, region: String, r: RegionFile) -> Result<Region
             region,
             settings,
             plans,
+            vaults,
         },
         tables,
+        recovery_points,
     })
 }
 
@@ -376,6 +510,13 @@ fn convert_plan(path: &str, account: &str, region: &str, p: PlanFile) -> Result<
                 name: r.rule_name,
                 target_vault: r.target_backup_vault_name,
                 schedule: r.schedule_expression,
+                delete_after_days: r.lifecycle.and_then(|l| l.delete_after_days),
+                copy_destinations: r
+                    .copy_actions
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| c.destination_backup_vault_arn)
+                    .collect(),
             })
             .collect(),
         selections,
@@ -436,6 +577,9 @@ impl From<&Snapshot> for SnapshotFile {
             .collect();
         SnapshotFile {
             account_id: s.account_id.clone(),
+            capture_time: s
+                .captured_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             regions,
         }
     }
@@ -456,6 +600,18 @@ fn region_file(r: &RegionSnapshot) -> RegionFile {
             .dynamodb_management
             .map(|m| BTreeMap::from([("DynamoDB".to_string(), m)])),
         backup_plans: c.plans.iter().map(plan_file).collect(),
+        backup_vaults: c.vaults.as_ref().map(|vaults| {
+            vaults
+                .values()
+                .map(|v| VaultFile {
+                    backup_vault_name: v.name.clone(),
+                    backup_vault_arn: None,
+                    locked: Some(v.locked),
+                    min_retention_days: v.min_retention_days,
+                    max_retention_days: v.max_retention_days,
+                })
+                .collect()
+        }),
         tables: r
             .tables
             .iter()
@@ -472,6 +628,19 @@ fn region_file(r: &RegionSnapshot) -> RegionFile {
                         })
                         .collect(),
                 ),
+                recovery_points: r.recovery_points.get(&t.name).map(|points| {
+                    points
+                        .iter()
+                        .map(|p| RecoveryPointFile {
+                            recovery_point_arn: None,
+                            creation_date: serde_json::Value::String(
+                                p.created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            ),
+                            status: p.status.clone(),
+                            backup_vault_name: None,
+                        })
+                        .collect()
+                }),
             })
             .collect(),
     }
@@ -491,6 +660,19 @@ fn plan_file(p: &BackupPlan) -> PlanFile {
                 rule_name: r.name.clone(),
                 target_backup_vault_name: r.target_vault.clone(),
                 schedule_expression: r.schedule.clone(),
+                lifecycle: r.delete_after_days.map(|d| LifecycleFile {
+                    delete_after_days: Some(d),
+                    move_to_cold_storage_after_days: None,
+                }),
+                copy_actions: (!r.copy_destinations.is_empty()).then(|| {
+                    r.copy_destinations
+                        .iter()
+                        .map(|d| CopyActionFile {
+                            destination_backup_vault_arn: d.clone(),
+                            lifecycle: None,
+                        })
+                        .collect()
+                }),
             })
             .collect(),
         selections: p.selections.iter().map(selection_file).collect(),

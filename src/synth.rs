@@ -110,6 +110,7 @@ pub fn generate(cfg: SynthConfig) -> SnapshotFile {
                 table_arn: table_arn(name),
                 table_status: Some(status.into()),
                 tags: Some(tags),
+                recovery_points: None,
             }
         })
         .collect();
@@ -213,6 +214,7 @@ pub fn generate(cfg: SynthConfig) -> SnapshotFile {
     };
     SnapshotFile {
         account_id: ACCOUNT.into(),
+        capture_time: None,
         regions: BTreeMap::from([(
             REGION.to_string(),
             RegionFile {
@@ -223,6 +225,7 @@ pub fn generate(cfg: SynthConfig) -> SnapshotFile {
                 )])),
                 backup_plans: plans,
                 tables,
+                backup_vaults: None,
             },
         )]),
     }
@@ -252,6 +255,7 @@ fn plan(p: usize, selections: Vec<SelectionFile>, rng: &mut Rng, adversarial: bo
                 rule_name: "daily".into(),
                 target_backup_vault_name: Some("Default".into()),
                 schedule_expression: Some("cron(0 5 ? * * *)".into()),
+                ..RuleFile::default()
             }]
         },
         selections,

@@ -61,7 +61,8 @@ fn without_logs(actions: BTreeSet<String>) -> BTreeSet<String> {
 
 #[test]
 fn every_role_allows_exactly_the_operations_its_path_calls() {
-    let rule = set(actions(ActionPath::Rule));
+    let mut rule = set(actions(ActionPath::Rule));
+    rule.extend(set(actions(ActionPath::Policy)));
     let single = template("dynamodb-backup-rule.yaml");
     let [(_, role)] = resources(&single, "AWS::IAM::Role")[..] else {
         panic!("one role")

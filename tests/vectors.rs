@@ -90,7 +90,7 @@ fn every_coverage_vector_matches_verdict_and_covering_set() {
         let id = v["id"].as_str().unwrap_or("?");
         let snap = snapshot::parse(&snapshot_of(v).to_string())
             .unwrap_or_else(|e| panic!("{id}: vector does not make a valid snapshot: {e}"));
-        let evaluations = rule::evaluate_snapshot(&snap);
+        let evaluations = rule::evaluate_snapshot(&snap, &Default::default(), chrono::Utc::now());
         let name = v["table"]["name"].as_str().unwrap();
         let e = evaluations
             .iter()

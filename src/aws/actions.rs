@@ -11,7 +11,9 @@ pub enum ActionPath {
     Rule,
     /// The organization variant's central role: assuming the member roles.
     CrossAccount,
-    /// Policy parameters (vault lock, copies, recovery points); none yet.
+    /// Policy parameters: vault lock (`DescribeBackupVault`) and recovery point age
+    /// (`ListRecoveryPointsByResource`). The templates grant them, since parameters can change
+    /// without redeploying the function.
     Policy,
     /// Only the CLI's live modes (run with the user's own credentials, never deployed).
     Cli,
@@ -32,6 +34,8 @@ pub const ACTIONS: &[(&str, ActionPath)] = &[
     ("dynamodb:ListTagsOfResource", ActionPath::Rule),
     ("dynamodb:ListTables", ActionPath::Rule),
     ("dynamodb:DescribeTable", ActionPath::Rule),
+    ("backup:DescribeBackupVault", ActionPath::Policy),
+    ("backup:ListRecoveryPointsByResource", ActionPath::Policy),
     ("sts:AssumeRole", ActionPath::CrossAccount),
     ("sts:GetCallerIdentity", ActionPath::Cli),
 ];

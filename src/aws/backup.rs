@@ -7,8 +7,8 @@ use super::error::classify;
 use super::pace::Pacer;
 use crate::error::Error;
 use crate::model::{
-    BackupPlan, BackupRule, Condition, ConditionOperator, OptIn, RegionCatalog, RegionSettings,
-    Selection, TagCondition,
+    BackupPlan, BackupRule, Condition, ConditionOperator, OptIn, RecoveryPoint, RegionCatalog,
+    RegionSettings, Selection, TagCondition, Vault,
 };
 use crate::ports::Scope;
 use aws_sdk_backup::primitives::DateTimeFormat as Format;
@@ -35,6 +35,7 @@ pub(crate) async fn load_catalog(
     pace: &Pacer,
     scope: &Scope,
     previous: Option<&RegionCatalog>,
+    with_vaults: bool,
 ) -> Result<RegionCatalog, Error> {
     let role = scope.role_arn.as_deref();
     pace.acquire().await;
@@ -157,7 +158,7 @@ pub(crate) async fn load_catalog(
     for (i, s) in documents {
         selections_by_plan[i].push(s);
     }
-    let plans = plans
+    let plans: Vec<BackupPlan> = plans
         .into_iter()
         .zip(selections_by_plan)
         .map(|((listing, rules, _), selections)| BackupPlan {
@@ -172,12 +173,91 @@ pub(crate) async fn load_catalog(
             selections,
         })
         .collect();
+    let vaults = if with_vaults {
+        Some(load_vaults(client, pace, role, &plans).await?)
+    } else {
+        None
+    };
     Ok(RegionCatalog {
         account: scope.account.clone(),
         region: scope.region.clone(),
         settings,
         plans,
+        vaults,
     })
+}
+
+/// `DescribeBackupVault` for every vault a rule targets, once each.
+async fn load_vaults(
+    client: &Client,
+    pace: &Pacer,
+    role: Option<&str>,
+    plans: &[BackupPlan],
+) -> Result<BTreeMap<String, Vault>, Error> {
+    let names: std::collections::BTreeSet<String> = plans
+        .iter()
+        .flat_map(|p| &p.rules)
+        .filter_map(|r| r.target_vault.clone())
+        .collect();
+    stream::iter(names)
+        .map(|name| async move {
+            pace.acquire().await;
+            let out = client
+                .describe_backup_vault()
+                .backup_vault_name(&name)
+                .send()
+                .await
+                .map_err(|e| classify("backup:DescribeBackupVault", role, e))?;
+            let vault = Vault {
+                name: name.clone(),
+                locked: out.locked().unwrap_or(false),
+                min_retention_days: out.min_retention_days(),
+                max_retention_days: out.max_retention_days(),
+            };
+            Ok::<_, Error>((name, vault))
+        })
+        .buffered(MAX_IN_FLIGHT)
+        .try_collect()
+        .await
+}
+
+/// `ListRecoveryPointsByResource` for one table, paged to exhaustion.
+pub(crate) async fn recovery_points(
+    client: &Client,
+    pace: &Pacer,
+    role: Option<&str>,
+    table_arn: &str,
+) -> Result<Vec<RecoveryPoint>, Error> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        pace.acquire().await;
+        let page = client
+            .list_recovery_points_by_resource()
+            .resource_arn(table_arn)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| classify("backup:ListRecoveryPointsByResource", role, e))?;
+        out.extend(page.recovery_points().iter().filter_map(|rp| {
+            let created = rp.creation_date()?;
+            Some(RecoveryPoint {
+                created: chrono::TimeZone::timestamp_millis_opt(
+                    &chrono::Utc,
+                    created.to_millis().ok()?,
+                )
+                .single()?,
+                status: rp
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            })
+        }));
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => return Ok(out),
+        }
+    }
 }
 
 async fn get_rules(
@@ -200,6 +280,12 @@ async fn get_rules(
                     name: r.rule_name().to_string(),
                     target_vault: Some(r.target_backup_vault_name().to_string()),
                     schedule: r.schedule_expression().map(str::to_string),
+                    delete_after_days: r.lifecycle().and_then(|l| l.delete_after_days()),
+                    copy_destinations: r
+                        .copy_actions()
+                        .iter()
+                        .map(|c| c.destination_backup_vault_arn().to_string())
+                        .collect(),
                 })
                 .collect()
         })

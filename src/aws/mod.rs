@@ -14,10 +14,10 @@ pub mod pace;
 use crate::cache::CatalogCache;
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::{Evaluation, RegionCatalog, RegionSnapshot, Snapshot, Tags};
+use crate::model::{Evaluation, RecoveryPoint, RegionCatalog, RegionSnapshot, Snapshot, Tags};
 use crate::ports::{
     BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Inventory, InventorySource,
-    Scope, TableInventory, TableTags,
+    RecoveryPoints, Scope, TableInventory, TableTags,
 };
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -204,25 +204,38 @@ impl AwsEnv {
                 role_arn: None,
             };
             let clients = self.clients(&scope).await;
+            // Vaults are captured too, so policy parameters can be checked offline.
             let catalog =
-                backup::load_catalog(&clients.backup, &clients.backup_pace, &scope, None).await?;
+                backup::load_catalog(&clients.backup, &clients.backup_pace, &scope, None, true)
+                    .await?;
             let tag_pace = (&clients.tag_pace, self.settings.tag_reads_per_second);
             let tables = dynamodb::tables(&clients.dynamodb, None, true, tag_pace, None).await?;
             info!(region = %region, plans = catalog.plans.len(), tables = tables.len(), "captured");
-            out.push(RegionSnapshot { catalog, tables });
+            out.push(RegionSnapshot {
+                catalog,
+                tables,
+                recovery_points: Default::default(),
+            });
         }
         Ok(Snapshot {
             account_id: account,
+            captured_at: Some(chrono::Utc::now()),
             regions: out,
         })
     }
 }
 
 impl BackupCatalog for AwsEnv {
-    async fn region_catalog(&self, scope: &Scope) -> Result<Arc<RegionCatalog>, Error> {
+    async fn region_catalog(
+        &self,
+        scope: &Scope,
+        with_vaults: bool,
+    ) -> Result<Arc<RegionCatalog>, Error> {
         if let Some(c) = self.cache.fresh(&scope.account, &scope.region) {
-            debug!(account = %scope.account, region = %scope.region, "catalog from cache");
-            return Ok(c);
+            if c.vaults.is_some() || !with_vaults {
+                debug!(account = %scope.account, region = %scope.region, "catalog from cache");
+                return Ok(c);
+            }
         }
         let clients = self.clients(scope).await;
         let previous = self.cache.previous(&scope.account, &scope.region);
@@ -232,6 +245,7 @@ impl BackupCatalog for AwsEnv {
                 &clients.backup_pace,
                 scope,
                 previous.as_deref(),
+                with_vaults,
             )
             .await?,
         );
@@ -240,6 +254,7 @@ impl BackupCatalog for AwsEnv {
             region = %scope.region,
             plans = catalog.plans.len(),
             selections = catalog.plans.iter().map(|p| p.selections.len()).sum::<usize>(),
+            vaults = catalog.vaults.as_ref().map_or(0, |v| v.len()),
             "catalog loaded"
         );
         self.cache.store(catalog.clone());
@@ -283,6 +298,24 @@ impl ComplianceHistory for AwsEnv {
     ) -> Result<Vec<(String, String)>, Error> {
         let clients = self.clients(scope).await;
         config::reported_resources(&clients.config, scope.role_arn.as_deref(), rule_name).await
+    }
+}
+
+impl RecoveryPoints for AwsEnv {
+    async fn recovery_points(
+        &self,
+        scope: &Scope,
+        table_arn: &str,
+    ) -> Result<Option<Vec<RecoveryPoint>>, Error> {
+        let clients = self.clients(scope).await;
+        backup::recovery_points(
+            &clients.backup,
+            &clients.backup_pace,
+            scope.role_arn.as_deref(),
+            table_arn,
+        )
+        .await
+        .map(Some)
     }
 }
 

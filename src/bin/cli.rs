@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use dynamodb_backup_rule::aws::{AwsEnv, Settings};
 use dynamodb_backup_rule::model::Snapshot;
 use dynamodb_backup_rule::offline::{Recording, SnapshotEnv};
+use dynamodb_backup_rule::params::RuleParameters;
 use dynamodb_backup_rule::rule::Caller;
 use dynamodb_backup_rule::snapshot::SnapshotFile;
 use dynamodb_backup_rule::{coverage::Compliance, event, report, rule, snapshot, Error};
@@ -39,6 +40,10 @@ enum Command {
         /// Output format: an aligned table with a summary, or {"Evaluations": [...]}.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters,
+        /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
+        #[arg(long, value_name = "JSON")]
+        parameters: Option<String>,
     },
     /// Explain one table's verdict, selection by selection.
     #[command(after_help = concat!(
@@ -58,6 +63,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters,
+        /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
+        #[arg(long, value_name = "JSON")]
+        parameters: Option<String>,
     },
     /// Audit the live account, read-only: read every table and the Backup configuration, then
     /// evaluate as `evaluate` does. Never calls PutEvaluations.
@@ -75,6 +84,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters,
+        /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
+        #[arg(long, value_name = "JSON")]
+        parameters: Option<String>,
     },
     /// Capture the live account into a snapshot file, to replay any audit offline.
     #[command(after_help = concat!(
@@ -110,6 +123,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Rule parameters as a JSON object; they replace the event's ruleParameters of the
+        /// same names.
+        #[arg(long, value_name = "JSON")]
+        parameters: Option<String>,
     },
 }
 
@@ -162,12 +179,35 @@ fn capture(given: Vec<String>) -> Result<Snapshot, Error> {
     })
 }
 
+/// `--parameters` as a JSON object (empty when not given).
+fn parameter_map(given: Option<&str>) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let Some(text) = given else {
+        return Ok(serde_json::Map::new());
+    };
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err(Error::InvalidParameters {
+            name: "--parameters".into(),
+            expected: "a JSON object such as {\"backupVaultLockCheck\":\"true\"}".into(),
+        }),
+        Err(e) => Err(Error::InvalidParameters {
+            name: "--parameters".into(),
+            expected: format!("a JSON object ({e})"),
+        }),
+    }
+}
+
+fn rule_parameters(given: Option<&str>) -> Result<RuleParameters, Error> {
+    RuleParameters::parse(&parameter_map(given)?)
+}
+
 fn print_evaluations(
     out: &mut impl Write,
     snapshot: &Snapshot,
     format: Format,
+    params: &RuleParameters,
 ) -> Result<bool, Error> {
-    let evaluations = rule::evaluate_snapshot(snapshot);
+    let evaluations = rule::evaluate_snapshot(snapshot, params, chrono::Utc::now());
     match format {
         Format::Text => report::write_evaluations_text(out, &evaluations),
         Format::Json => report::write_evaluations_json(out, &evaluations),
@@ -179,7 +219,14 @@ fn print_evaluations(
 /// Runs a command; `Ok(true)` when something is NON_COMPLIANT.
 fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
     match command {
-        Command::Audit { regions, format } => print_evaluations(out, &capture(regions)?, format),
+        Command::Audit {
+            regions,
+            format,
+            parameters,
+        } => {
+            let params = rule_parameters(parameters.as_deref())?;
+            print_evaluations(out, &capture(regions)?, format, &params)
+        }
         Command::Snapshot { regions, output } => {
             let snapshot = capture(regions)?;
             let text = serde_json::to_string_pretty(&SnapshotFile::from(&snapshot))
@@ -199,13 +246,17 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
             event,
             snapshot,
             format,
+            parameters,
         } => {
             let payload: serde_json::Value =
                 serde_json::from_str(&read_text(&event)?).map_err(|e| Error::InvalidEvent {
                     field: "(event)".into(),
                     expected: format!("a JSON document ({e})"),
                 })?;
-            let invocation = event::decode_payload(payload)?;
+            let mut invocation = event::decode_payload(payload)?;
+            invocation
+                .rule_parameters
+                .extend(parameter_map(parameters.as_deref())?);
             let put = runtime()?.block_on(async {
                 match snapshot {
                     Some(path) => {
@@ -237,14 +288,24 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
             .map_err(Error::Output)?;
             Ok(put.iter().any(|e| e.compliance == Compliance::NonCompliant))
         }
-        Command::Evaluate { snapshot, format } => print_evaluations(out, &load(&snapshot)?, format),
+        Command::Evaluate {
+            snapshot,
+            format,
+            parameters,
+        } => {
+            let params = rule_parameters(parameters.as_deref())?;
+            print_evaluations(out, &load(&snapshot)?, format, &params)
+        }
         Command::Explain {
             snapshot,
             table,
             format,
+            parameters,
         } => {
+            let params = rule_parameters(parameters.as_deref())?;
             let snapshot = load(&snapshot)?;
-            let (region, explanation) = rule::explain(&snapshot, &table)?;
+            let (region, explanation) =
+                rule::explain(&snapshot, &table, &params, chrono::Utc::now())?;
             match format {
                 Format::Text => report::write_explanation_text(out, region, &explanation),
                 Format::Json => report::write_explanation_json(out, region, &explanation),

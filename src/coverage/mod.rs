@@ -14,6 +14,8 @@
 
 pub mod index;
 pub mod pattern;
+pub mod policy;
+pub mod schedule;
 pub mod selection;
 pub mod tags;
 pub mod tri;
@@ -93,6 +95,10 @@ pub struct Explanation<'a> {
     pub traces: Vec<SelectionTrace<'a>>,
     /// The verdict, identical to what `evaluate` reports.
     pub verdict: Verdict,
+    /// The policy properties of each covering plan's rules, when parameters ask for any.
+    pub policy: Vec<policy::Candidate>,
+    /// The recovery-point check, when `maxRecoveryPointAgeHours` asks for it.
+    pub recovery_points: Option<policy::PropertyCheck>,
 }
 
 /// Explains one table selection by selection.
@@ -107,5 +113,7 @@ pub fn explain_table<'a>(table: &'a Table, index: &CatalogIndex<'a>) -> Explanat
         table,
         traces,
         verdict: evaluate_table(table, index),
+        policy: Vec::new(),
+        recovery_points: None,
     }
 }

@@ -90,6 +90,10 @@ pub enum ReasonKind {
     InvalidSelection,
     /// Nothing mentions the table.
     NoSelection,
+    /// Covered, but no covering plan meets the policy parameters.
+    PolicyUnmet,
+    /// Outside the rule parameters' scope (resourceId, resourceTags, exemptionTag).
+    OutOfScope,
 }
 
 /// A verdict and why.
@@ -124,6 +128,16 @@ impl Verdict {
             reason: format!(
                 "not evaluated: table status is {status}; only ACTIVE or UPDATING tables are evaluated"
             ),
+            covered_by: Vec::new(),
+        }
+    }
+
+    /// NOT_APPLICABLE because the rule parameters leave the table out.
+    pub fn out_of_scope(reason: String) -> Verdict {
+        Verdict {
+            compliance: Compliance::NotApplicable,
+            kind: ReasonKind::OutOfScope,
+            reason,
             covered_by: Vec::new(),
         }
     }

@@ -74,6 +74,8 @@ struct RegionState {
     plans: Vec<Value>,
     /// Tables in snapshot shape.
     tables: Vec<Value>,
+    /// Vaults in `DescribeBackupVault` shape; a vault not listed exists, unlocked.
+    vaults: Vec<Value>,
 }
 
 #[derive(Default)]
@@ -180,6 +182,7 @@ impl FakeAws {
                         management: r.get("ResourceTypeManagementPreference").cloned(),
                         plans: r["BackupPlans"].as_array().cloned().unwrap_or_default(),
                         tables: r["Tables"].as_array().cloned().unwrap_or_default(),
+                        vaults: r["BackupVaults"].as_array().cloned().unwrap_or_default(),
                     },
                 );
             }
@@ -440,6 +443,10 @@ async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
             ("GET", ["backup", "plans", _]) => "GetBackupPlan".to_string(),
             ("GET", ["backup", "plans", _, "selections"]) => "ListBackupSelections".to_string(),
             ("GET", ["backup", "plans", _, "selections", _]) => "GetBackupSelection".to_string(),
+            ("GET", ["backup-vaults", _]) => "DescribeBackupVault".to_string(),
+            ("GET", ["resources", _, "recovery-points"]) => {
+                "ListRecoveryPointsByResource".to_string()
+            }
             _ => format!("Unknown {method} {path}"),
         },
         "sts" => query_param(&body_text, "Action").unwrap_or_else(|| "Unknown".into()),
@@ -578,6 +585,32 @@ async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                             None => error("backup", StatusCode::NOT_FOUND, "ResourceNotFoundException", "no such selection"),
                         }
                     }
+                }
+                "DescribeBackupVault" => {
+                    let name = segments[1].as_str();
+                    let v = r.vaults.iter().find(|v| v["BackupVaultName"] == name).cloned()
+                        .unwrap_or_else(|| json!({"BackupVaultName": name, "Locked": false}));
+                    json_ok(json!({"BackupVaultName": name,
+                        "BackupVaultArn": format!("arn:aws:backup:{region}:{account}:backup-vault:{name}"),
+                        "Locked": v["Locked"], "MinRetentionDays": v["MinRetentionDays"], "MaxRetentionDays": v["MaxRetentionDays"],
+                        "NumberOfRecoveryPoints": 0, "CreationDate": pascal_time()}))
+                }
+                "ListRecoveryPointsByResource" => {
+                    let arn = segments[1].as_str();
+                    let points: Vec<Value> = r.tables.iter().find(|t| t["TableArn"] == arn)
+                        .and_then(|t| t["RecoveryPoints"].as_array().cloned())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|p| {
+                            let created = p["CreationDate"].as_str()
+                                .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+                                .map_or(pascal_time(), |c| c.timestamp() as f64);
+                            json!({"RecoveryPointArn": p.get("RecoveryPointArn").cloned().unwrap_or(json!("arn:aws:backup:rp")),
+                                "CreationDate": created, "Status": p["Status"], "BackupVaultName": "Default"})
+                        })
+                        .collect();
+                    let (items, next) = page(&points, query_param(&query, "nextToken").as_deref(), size);
+                    json_ok(json!({"RecoveryPoints": items, "NextToken": next}))
                 }
                 _ => error("backup", StatusCode::NOT_FOUND, "UnknownOperationException", &op),
             }

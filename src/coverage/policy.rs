@@ -1,0 +1,490 @@
+//! PURE. What a covering plan must also do when the rule's policy parameters ask for it:
+//! a locked target vault within retention bounds, copies to other Regions and accounts, a
+//! minimum retention, a maximum interval between backups, and a recent completed recovery point.
+//!
+//! A table is COMPLIANT only if at least one covering selection's plan has a rule that meets
+//! every requested property. What cannot be known (a vault not described, a schedule not
+//! understood, recovery points not read) never passes.
+
+use super::schedule::max_interval_hours;
+use super::verdict::{Compliance, Covering, ReasonKind, Verdict};
+use crate::model::{BackupPlan, BackupRule, RecoveryPoint, RegionCatalog, Vault};
+use crate::params::Policy;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// One requested property and how a rule fares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyCheck {
+    /// The parameter that asked for it, e.g. `backupVaultLockCheck`.
+    pub parameter: &'static str,
+    /// Whether the rule meets it.
+    pub met: bool,
+    /// What was seen, e.g. "its vault `Default` is not locked".
+    pub detail: String,
+}
+
+/// The checks of one rule of a covering plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCheck {
+    /// The rule's name.
+    pub rule: String,
+    /// One check per requested property.
+    pub checks: Vec<PropertyCheck>,
+}
+
+impl RuleCheck {
+    /// Whether every property is met.
+    pub fn meets_all(&self) -> bool {
+        self.checks.iter().all(|c| c.met)
+    }
+
+    fn unmet(&self) -> usize {
+        self.checks.iter().filter(|c| !c.met).count()
+    }
+}
+
+/// The region of a backup vault ARN and its account: `arn:<p>:backup:<region>:<account>:backup-vault:<name>`.
+fn vault_scope(arn: &str) -> Option<(&str, &str)> {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "backup", region, account, "backup-vault", _] => Some((region, account)),
+        _ => None,
+    }
+}
+
+fn check(parameter: &'static str, met: bool, detail: String) -> PropertyCheck {
+    PropertyCheck {
+        parameter,
+        met,
+        detail,
+    }
+}
+
+/// Checks one rule against the rule-level properties.
+pub fn check_rule(
+    policy: &Policy,
+    rule: &BackupRule,
+    vaults: Option<&BTreeMap<String, Vault>>,
+) -> RuleCheck {
+    let mut checks = Vec::new();
+    if policy.needs_vaults() {
+        let name = rule.target_vault.as_deref().unwrap_or("(none)");
+        let parameter = "backupVaultLockCheck";
+        match vaults.map(|v| v.get(name)) {
+            None => checks.push(check(
+                parameter,
+                false,
+                format!("vault `{name}` was not described, so its lock is unknown"),
+            )),
+            Some(None) => checks.push(check(
+                parameter,
+                false,
+                format!("vault `{name}` was not found"),
+            )),
+            Some(Some(v)) if !v.locked => checks.push(check(
+                parameter,
+                false,
+                format!("its vault `{name}` is not locked"),
+            )),
+            Some(Some(v)) => {
+                checks.push(check(
+                    parameter,
+                    true,
+                    format!("its vault `{name}` is locked"),
+                ));
+                if let Some(min) = policy.min_retention_days {
+                    let got = v.min_retention_days.unwrap_or(0);
+                    checks.push(check(
+                        "minRetentionDays",
+                        got >= i64::from(min),
+                        format!("vault `{name}`'s lock keeps recovery points at least {got} days (minRetentionDays {min})"),
+                    ));
+                }
+                if let Some(max) = policy.max_retention_days {
+                    let (met, detail) = match v.max_retention_days {
+                        Some(got) => (
+                            got <= i64::from(max),
+                            format!("vault `{name}`'s lock allows retention up to {got} days (maxRetentionDays {max})"),
+                        ),
+                        None => (false, format!("vault `{name}`'s lock sets no maximum retention (maxRetentionDays {max})")),
+                    };
+                    checks.push(check("maxRetentionDays", met, detail));
+                }
+            }
+        }
+    }
+    let destinations: Vec<(&str, &str)> = rule
+        .copy_destinations
+        .iter()
+        .filter_map(|a| vault_scope(a))
+        .collect();
+    for region in &policy.cross_regions {
+        let met = destinations.iter().any(|(r, _)| r == region);
+        let detail = if met {
+            format!("it copies to a vault in {region}")
+        } else {
+            format!("it copies to no vault in {region}")
+        };
+        checks.push(check("crossRegionList", met, detail));
+    }
+    for account in &policy.cross_accounts {
+        let met = destinations.iter().any(|(_, a)| a == account);
+        let detail = if met {
+            format!("it copies to a vault in account {account}")
+        } else {
+            format!("it copies to no vault in account {account}")
+        };
+        checks.push(check("crossAccountList", met, detail));
+    }
+    if let Some(days) = policy.retention_days {
+        let (met, detail) = match rule.delete_after_days {
+            None => (true, "its recovery points never expire".to_string()),
+            Some(d) => (
+                d >= i64::from(days),
+                format!("it keeps recovery points {d} days (requiredRetentionDays {days})"),
+            ),
+        };
+        checks.push(check("requiredRetentionDays", met, detail));
+    }
+    if let Some(hours) = policy.frequency_hours {
+        let (met, detail) = match rule.schedule.as_deref().map(max_interval_hours) {
+            None => (false, "it has no schedule".to_string()),
+            Some(Ok(h)) => (
+                h <= f64::from(hours),
+                format!("it runs at most {h} hours apart (requiredFrequencyHours {hours})"),
+            ),
+            Some(Err(why)) => (false, format!("its schedule is not understood: {why}")),
+        };
+        checks.push(check("requiredFrequencyHours", met, detail));
+    }
+    RuleCheck {
+        rule: rule.name.clone(),
+        checks,
+    }
+}
+
+/// The table-level property: a completed recovery point no older than the limit.
+pub fn check_recovery_points(
+    hours: u32,
+    points: Option<&[RecoveryPoint]>,
+    now: DateTime<Utc>,
+) -> PropertyCheck {
+    let parameter = "maxRecoveryPointAgeHours";
+    let Some(points) = points else {
+        return check(
+            parameter,
+            false,
+            "its recovery points were not read".to_string(),
+        );
+    };
+    let latest = points
+        .iter()
+        .filter(|p| p.status == "COMPLETED")
+        .map(|p| p.created)
+        .max();
+    match latest {
+        None => check(
+            parameter,
+            false,
+            format!("it has no completed recovery point (maxRecoveryPointAgeHours {hours})"),
+        ),
+        Some(t) => {
+            let age = (now - t).num_minutes() as f64 / 60.0;
+            let age = (age * 10.0).round() / 10.0;
+            check(
+                parameter,
+                age <= f64::from(hours),
+                format!("its latest completed recovery point is {age} hours old (maxRecoveryPointAgeHours {hours})"),
+            )
+        }
+    }
+}
+
+/// One covering selection's plan under the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The covering selection.
+    pub covering: Covering,
+    /// Each rule of its plan.
+    pub rules: Vec<RuleCheck>,
+}
+
+impl Candidate {
+    /// The rule meeting everything, or else the one missing the fewest properties.
+    fn best_rule(&self) -> Option<&RuleCheck> {
+        self.rules
+            .iter()
+            .find(|r| r.meets_all())
+            .or_else(|| self.rules.iter().min_by_key(|r| r.unmet()))
+    }
+}
+
+/// Checks every covering selection's plan.
+pub fn candidates(policy: &Policy, coverage: &Verdict, catalog: &RegionCatalog) -> Vec<Candidate> {
+    coverage
+        .covered_by
+        .iter()
+        .map(|c| {
+            let plan: Option<&BackupPlan> = catalog.plans.iter().find(|p| p.id == c.backup_plan_id);
+            Candidate {
+                covering: c.clone(),
+                rules: plan
+                    .map(|p| {
+                        p.rules
+                            .iter()
+                            .map(|r| check_rule(policy, r, catalog.vaults.as_ref()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// Applies the policy to a coverage verdict. `recovery_points` is the table-level check, when
+/// asked for. Only a COMPLIANT verdict can change.
+pub fn apply(
+    policy: &Policy,
+    coverage: Verdict,
+    catalog: &RegionCatalog,
+    recovery_points: Option<PropertyCheck>,
+) -> Verdict {
+    if coverage.compliance != Compliance::Compliant || !policy.has_properties() {
+        return coverage;
+    }
+    let all = candidates(policy, &coverage, catalog);
+    let meeting: Vec<Covering> = all
+        .iter()
+        .filter(|c| c.rules.iter().any(RuleCheck::meets_all))
+        .map(|c| c.covering.clone())
+        .collect();
+    let table_ok = recovery_points.as_ref().is_none_or(|c| c.met);
+    if !meeting.is_empty() && table_ok {
+        let mut v = Verdict::covered(meeting);
+        v.reason.push_str(" meeting every requested property");
+        return v;
+    }
+    // Name the best candidate and the first property it misses.
+    let best = all
+        .iter()
+        .filter_map(|c| c.best_rule().map(|r| (c, r)))
+        .min_by_key(|(_, r)| r.unmet());
+    let missing: Option<(String, &PropertyCheck)> = match (&best, &recovery_points) {
+        (Some((c, r)), _) if !r.meets_all() => r
+            .checks
+            .iter()
+            .find(|p| !p.met)
+            .map(|p| (phrase(&c.covering, Some(&r.rule)), p)),
+        (_, Some(rp)) if !rp.met => Some((phrase(&all[0].covering, None), rp)),
+        (None, _) => None,
+        _ => None,
+    };
+    let reason = match missing {
+        Some((at, p)) => format!(
+            "not covered as required: {at} but {} ({})",
+            p.detail, p.parameter
+        ),
+        None => format!(
+            "not covered as required: plan `{}` has no rules to check",
+            all.first()
+                .map_or("?", |c| c.covering.backup_plan_name.as_str())
+        ),
+    };
+    Verdict {
+        compliance: Compliance::NonCompliant,
+        kind: ReasonKind::PolicyUnmet,
+        reason,
+        covered_by: Vec::new(),
+    }
+}
+
+fn phrase(c: &Covering, rule: Option<&str>) -> String {
+    let rule = rule.map(|r| format!(", rule `{r}`")).unwrap_or_default();
+    format!(
+        "covered by plan `{}` (selection `{}`{rule})",
+        c.backup_plan_name, c.selection_name
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{OptIn, RegionSettings};
+    use chrono::TimeZone;
+
+    fn rule(vault: &str, days: Option<i64>, copies: &[&str], schedule: &str) -> BackupRule {
+        BackupRule {
+            name: "daily".into(),
+            target_vault: Some(vault.into()),
+            schedule: Some(schedule.into()),
+            delete_after_days: days,
+            copy_destinations: copies.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    fn vaults() -> BTreeMap<String, Vault> {
+        [
+            Vault {
+                name: "locked".into(),
+                locked: true,
+                min_retention_days: Some(7),
+                max_retention_days: Some(365),
+            },
+            Vault {
+                name: "open".into(),
+                locked: false,
+                min_retention_days: None,
+                max_retention_days: None,
+            },
+            Vault {
+                name: "no-max".into(),
+                locked: true,
+                min_retention_days: Some(1),
+                max_retention_days: None,
+            },
+        ]
+        .into_iter()
+        .map(|v| (v.name.clone(), v))
+        .collect()
+    }
+
+    fn policy(f: impl FnOnce(&mut Policy)) -> Policy {
+        let mut p = Policy::default();
+        f(&mut p);
+        p
+    }
+
+    fn unmet(p: &Policy, r: &BackupRule) -> Vec<&'static str> {
+        check_rule(p, r, Some(&vaults()))
+            .checks
+            .iter()
+            .filter(|c| !c.met)
+            .map(|c| c.parameter)
+            .collect()
+    }
+
+    #[test]
+    fn vault_lock_and_its_retention_bounds() {
+        let lock = policy(|p| p.vault_lock = true);
+        assert!(unmet(&lock, &rule("locked", None, &[], "rate(1 hour)")).is_empty());
+        assert_eq!(
+            unmet(&lock, &rule("open", None, &[], "rate(1 hour)")),
+            vec!["backupVaultLockCheck"]
+        );
+        assert_eq!(
+            unmet(&lock, &rule("missing", None, &[], "rate(1 hour)")),
+            vec!["backupVaultLockCheck"]
+        );
+        let bounds = policy(|p| {
+            p.vault_lock = true;
+            p.min_retention_days = Some(30);
+            p.max_retention_days = Some(400);
+        });
+        assert_eq!(
+            unmet(&bounds, &rule("locked", None, &[], "rate(1 hour)")),
+            vec!["minRetentionDays"]
+        );
+        assert_eq!(
+            unmet(&bounds, &rule("no-max", None, &[], "rate(1 hour)")),
+            vec!["minRetentionDays", "maxRetentionDays"]
+        );
+        // Vaults never described: the lock is unknown, which never passes.
+        let r = check_rule(&lock, &rule("locked", None, &[], "rate(1 hour)"), None);
+        assert!(!r.meets_all() && r.checks[0].detail.contains("not described"));
+    }
+
+    #[test]
+    fn copies_retention_and_frequency() {
+        let copies = policy(|p| {
+            p.cross_regions = vec!["us-west-2".into()];
+            p.cross_accounts = vec!["444455556666".into()];
+        });
+        let west = "arn:aws:backup:us-west-2:111122223333:backup-vault:dr";
+        let other = "arn:aws:backup:us-east-1:444455556666:backup-vault:central";
+        assert!(unmet(&copies, &rule("open", None, &[west, other], "rate(1 hour)")).is_empty());
+        assert_eq!(
+            unmet(&copies, &rule("open", None, &[west], "rate(1 hour)")),
+            vec!["crossAccountList"]
+        );
+        let keep = policy(|p| p.retention_days = Some(35));
+        assert!(
+            unmet(&keep, &rule("open", None, &[], "rate(1 hour)")).is_empty(),
+            "never expires counts"
+        );
+        assert!(unmet(&keep, &rule("open", Some(35), &[], "rate(1 hour)")).is_empty());
+        assert_eq!(
+            unmet(&keep, &rule("open", Some(7), &[], "rate(1 hour)")),
+            vec!["requiredRetentionDays"]
+        );
+        let often = policy(|p| p.frequency_hours = Some(24));
+        assert!(unmet(&often, &rule("open", None, &[], "cron(0 5 ? * * *)")).is_empty());
+        assert_eq!(
+            unmet(&often, &rule("open", None, &[], "cron(0 5 ? * SUN *)")),
+            vec!["requiredFrequencyHours"]
+        );
+        let odd = check_rule(&often, &rule("open", None, &[], "cron(0 5 1 * ? *)"), None);
+        assert!(odd.checks[0].detail.contains("not understood"), "{:?}", odd);
+    }
+
+    #[test]
+    fn recovery_point_age_counts_only_completed_points() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let at = |h: i64, status: &str| RecoveryPoint {
+            created: now - chrono::Duration::hours(h),
+            status: status.into(),
+        };
+        assert!(check_recovery_points(24, Some(&[at(5, "COMPLETED")]), now).met);
+        let stale = check_recovery_points(24, Some(&[at(30, "COMPLETED"), at(2, "PARTIAL")]), now);
+        assert!(
+            !stale.met && stale.detail.contains("30 hours"),
+            "{}",
+            stale.detail
+        );
+        assert!(!check_recovery_points(24, Some(&[]), now).met);
+        assert!(!check_recovery_points(24, None, now).met);
+    }
+
+    #[test]
+    fn a_covered_table_without_a_qualifying_plan_names_the_best_candidate() {
+        let catalog = RegionCatalog {
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            settings: RegionSettings {
+                dynamodb_opt_in: OptIn::Enabled,
+                dynamodb_management: None,
+            },
+            plans: vec![BackupPlan {
+                id: "p1".into(),
+                name: "daily".into(),
+                arn: None,
+                version_id: None,
+                deletion_date: None,
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                rules: vec![rule("open", None, &[], "rate(1 hour)")],
+                selections: Vec::new(),
+            }],
+            vaults: Some(vaults()),
+        };
+        let covered = Verdict::covered(vec![Covering {
+            backup_plan_id: "p1".into(),
+            backup_plan_name: "daily".into(),
+            selection_id: "s1".into(),
+            selection_name: "all-tables".into(),
+        }]);
+        let lock = policy(|p| p.vault_lock = true);
+        let v = apply(&lock, covered.clone(), &catalog, None);
+        assert_eq!(v.compliance, Compliance::NonCompliant);
+        assert_eq!(
+            v.reason,
+            "not covered as required: covered by plan `daily` (selection `all-tables`, rule `daily`) but its vault `open` is not locked (backupVaultLockCheck)"
+        );
+        let none = apply(&Policy::default(), covered.clone(), &catalog, None);
+        assert_eq!(none, covered);
+        let keep = policy(|p| p.retention_days = Some(1));
+        let ok = apply(&keep, covered, &catalog, None);
+        assert_eq!(ok.compliance, Compliance::Compliant);
+        assert!(ok.reason.ends_with("meeting every requested property"));
+    }
+}
