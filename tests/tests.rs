@@ -11,5 +11,6 @@ mod index_equivalence;
 mod lambda;
 mod matcher_props;
 mod periodic;
+mod policy;
 mod templates;
 mod vectors;

@@ -281,12 +281,9 @@ pub fn apply(
         _ => None,
     };
     let reason = match missing {
-        Some((at, p)) => format!(
-            "not covered as required: {at} but {} ({})",
-            p.detail, p.parameter
-        ),
+        Some((at, p)) => format!("{at} but {} ({})", p.detail, p.parameter),
         None => format!(
-            "not covered as required: plan `{}` has no rules to check",
+            "covered, but plan `{}` has no rules to check",
             all.first()
                 .map_or("?", |c| c.covering.backup_plan_name.as_str())
         ),
@@ -478,7 +475,7 @@ mod tests {
         assert_eq!(v.compliance, Compliance::NonCompliant);
         assert_eq!(
             v.reason,
-            "not covered as required: covered by plan `daily` (selection `all-tables`, rule `daily`) but its vault `open` is not locked (backupVaultLockCheck)"
+            "covered by plan `daily` (selection `all-tables`, rule `daily`) but its vault `open` is not locked (backupVaultLockCheck)"
         );
         let none = apply(&Policy::default(), covered.clone(), &catalog, None);
         assert_eq!(none, covered);

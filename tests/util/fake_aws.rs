@@ -561,7 +561,9 @@ async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                         "BackupPlanId": p["BackupPlanId"], "VersionId": p.get("VersionId").cloned().unwrap_or(json!("v1")),
                         "BackupPlan": {"BackupPlanName": p["BackupPlanName"], "Rules": p["Rules"].as_array().cloned().unwrap_or_default().iter().map(|r| json!({
                             "RuleName": r["RuleName"], "TargetBackupVaultName": r.get("TargetBackupVaultName").cloned().unwrap_or(json!("Default")),
-                            "ScheduleExpression": r.get("ScheduleExpression").cloned().unwrap_or(Value::Null), "RuleId": "rule-id"})).collect::<Vec<_>>()}
+                            "ScheduleExpression": r.get("ScheduleExpression").cloned().unwrap_or(Value::Null), "RuleId": "rule-id",
+                            "Lifecycle": r.get("Lifecycle").cloned().unwrap_or(Value::Null),
+                            "CopyActions": r.get("CopyActions").cloned().unwrap_or(json!([]))})).collect::<Vec<_>>()}
                     })),
                     None => error("backup", StatusCode::NOT_FOUND, "ResourceNotFoundException", "no such plan"),
                 },
