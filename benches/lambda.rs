@@ -5,12 +5,11 @@
 //! `cargo bench --bench lambda` prints the numbers recorded in the README.
 
 #[path = "../tests/util/mod.rs"]
-#[allow(unused_imports)]
 mod util;
 
 use serde_json::json;
 use std::time::{Duration, Instant};
-use util::fake_aws::{FakeAws, BASE_ACCESS_KEY, BASE_SECRET};
+use util::fake_aws::FakeAws;
 use util::runtime_api::RuntimeApi;
 
 const BIN: &str = env!("CARGO_BIN_EXE_dynamodb-backup-rule-lambda");
@@ -22,13 +21,7 @@ fn spawn(rt: &RuntimeApi, fake: &FakeAws) -> tokio::process::Child {
         .env("AWS_LAMBDA_FUNCTION_NAME", "dynamodb-backup-rule")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_ENDPOINT_URL", fake.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", BASE_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", BASE_SECRET)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .envs(util::fake_aws_vars(fake))
         .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -6,11 +6,8 @@
 //! `cargo bench --bench periodic` prints the numbers recorded in the README.
 
 #[path = "../tests/util/mod.rs"]
-#[allow(unused_imports)]
 mod util;
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_config::config::Credentials;
 use dynamodb_backup_rule::aws::{AwsEnv, Settings};
 use dynamodb_backup_rule::event::decode_payload;
 use dynamodb_backup_rule::rule::{self, Caller};
@@ -18,7 +15,7 @@ use dynamodb_backup_rule::synth::{generate, SynthConfig};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use util::fake_aws::{FakeAws, BASE_ACCESS_KEY, BASE_SECRET};
+use util::fake_aws::FakeAws;
 
 const OWN: &str = "111122223333";
 
@@ -53,19 +50,7 @@ fn account(tables: usize, plans: usize, selections: usize) -> serde_json::Value 
 }
 
 async fn env(fake: &FakeAws, settings: Settings) -> AwsEnv {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(fake.url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            BASE_ACCESS_KEY,
-            BASE_SECRET,
-            None,
-            None,
-            "bench",
-        ))
-        .load()
-        .await;
-    AwsEnv::new(config, settings)
+    util::aws_env(fake, settings).await
 }
 
 async fn pass(env: &AwsEnv) -> (usize, Duration) {

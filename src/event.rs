@@ -136,6 +136,18 @@ fn tags(field: &str, v: Option<&Value>) -> Result<Option<Tags>, Error> {
 }
 
 impl ConfigItem {
+    /// The item's identity, status and time, as an oversized notification would give them.
+    pub fn summary(&self) -> ItemSummary {
+        ItemSummary {
+            resource_type: self.resource_type.clone(),
+            resource_id: self.resource_id.clone(),
+            region: self.region.clone(),
+            account: self.account.clone(),
+            status: self.status.clone(),
+            capture_time: self.capture_time,
+        }
+    }
+
     /// Reads a configuration item in the notification's shape.
     pub fn from_notification(item: &Value) -> Result<ConfigItem, Error> {
         let f = |name: &str| item.get(name);

@@ -6,7 +6,7 @@
 use crate::coverage::verdict::truncate_annotation;
 use crate::coverage::{self, policy, CatalogIndex, Compliance, Explanation, Verdict};
 use crate::error::Error;
-use crate::event::{ConfigItem, Invocation, Trigger};
+use crate::event::{ConfigItem, Invocation, ItemSummary, Trigger};
 use crate::model::{Evaluation, RegionSnapshot, Snapshot, Table, TableArn, DYNAMODB_TABLE_TYPE};
 use crate::params::RuleParameters;
 use crate::ports::{
@@ -369,32 +369,10 @@ pub async fn handle<E: RuleEnv>(
             (scope, evaluations)
         }
         Trigger::Change(item) if BACKUP_TYPES.contains(&item.resource_type.as_str()) => {
-            let scope = scope_for(inv, &params, own, &item.account, &item.region)?;
-            let evaluations = backup_changed(
-                &params,
-                env,
-                &scope,
-                &item.resource_type,
-                &item.resource_id,
-                item.capture_time,
-                caller.deadline,
-            )
-            .await?;
-            (scope, evaluations)
+            backup_changed(inv, &params, env, caller, &item.summary()).await?
         }
         Trigger::Oversized(s) if BACKUP_TYPES.contains(&s.resource_type.as_str()) => {
-            let scope = scope_for(inv, &params, own, &s.account, &s.region)?;
-            let evaluations = backup_changed(
-                &params,
-                env,
-                &scope,
-                &s.resource_type,
-                &s.resource_id,
-                s.capture_time,
-                caller.deadline,
-            )
-            .await?;
-            (scope, evaluations)
+            backup_changed(inv, &params, env, caller, s).await?
         }
         Trigger::Change(item) => {
             let scope = scope_for(inv, &params, own, &item.account, &item.region)?;
@@ -444,22 +422,34 @@ pub async fn handle<E: RuleEnv>(
 /// the Region, and give the backup resource itself NOT_APPLICABLE so it does not show as
 /// unevaluated.
 async fn backup_changed<E: RuleEnv>(
+    inv: &Invocation,
     params: &RuleParameters,
     env: &E,
-    scope: &Scope,
-    resource_type: &str,
-    resource_id: &str,
-    at: DateTime<Utc>,
-    deadline: Option<Instant>,
-) -> Result<Vec<Evaluation>, Error> {
-    env.invalidate(scope);
-    let mut evaluations = evaluate_region(params, env, scope, at, deadline, None).await?;
+    caller: &Caller,
+    item: &ItemSummary,
+) -> Result<(Scope, Vec<Evaluation>), Error> {
+    let scope = scope_for(
+        inv,
+        params,
+        caller.account.as_deref(),
+        &item.account,
+        &item.region,
+    )?;
+    env.invalidate(&scope);
+    let at = item.capture_time;
+    let mut evaluations = evaluate_region(params, env, &scope, at, caller.deadline, None).await?;
     let why = format!(
-        "not evaluated: a change to this {resource_type} re-evaluated the Region's DynamoDB tables"
+        "not evaluated: a change to this {} re-evaluated the Region's DynamoDB tables",
+        item.resource_type
     );
-    info!(resource = %resource_id, resource_type, verdict = "NOT_APPLICABLE", reason = %why, "decision");
-    evaluations.push(not_applicable(resource_type, resource_id, why, at));
-    Ok(evaluations)
+    info!(resource = %item.resource_id, resource_type = %item.resource_type, verdict = "NOT_APPLICABLE", reason = %why, "decision");
+    evaluations.push(not_applicable(
+        &item.resource_type,
+        &item.resource_id,
+        why,
+        at,
+    ));
+    Ok((scope, evaluations))
 }
 
 /// rdklib's `evaluate_periodic`: every table of the scope's account and Region, decided against

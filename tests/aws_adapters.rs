@@ -2,10 +2,8 @@
 //! paging, caching, the no-read paths, retries, typed failures, PutEvaluations batching and
 //! test mode, and cross-account isolation.
 
-use crate::util::fake_aws::{FakeAws, Fault, BASE_ACCESS_KEY, BASE_SECRET};
+use crate::util::fake_aws::{FakeAws, Fault};
 use crate::util::{config_event, demo_snapshot, repo_path, table_change};
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_config::config::Credentials;
 use dynamodb_backup_rule::aws::{AwsEnv, Settings};
 use dynamodb_backup_rule::coverage::Compliance;
 use dynamodb_backup_rule::event::decode_payload;
@@ -19,32 +17,14 @@ use std::time::Duration;
 const OWN: &str = "111122223333";
 
 async fn env(fake: &FakeAws, ttl: Duration) -> AwsEnv {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(fake.url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            BASE_ACCESS_KEY,
-            BASE_SECRET,
-            None,
-            None,
-            "test",
-        ))
-        // Keep retries fast: the SDK's standard backoff, with a small base.
-        .retry_config(
-            aws_config::retry::RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(5)),
-        )
-        .load()
-        .await;
-    AwsEnv::new(
-        config,
+    crate::util::aws_env(
+        fake,
         Settings {
             cache_ttl: ttl,
-            tag_reads_per_second: 1000,
-            backup_reads_per_second: 1000,
+            ..crate::util::fast_settings()
         },
     )
+    .await
 }
 
 async fn demo() -> (FakeAws, AwsEnv) {

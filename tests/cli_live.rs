@@ -1,7 +1,7 @@
 //! The CLI's live modes against the fake AWS endpoint through the standard AWS environment:
 //! `audit` is read-only, `snapshot` captures what `evaluate` replays, `invoke` puts nothing.
 
-use crate::util::fake_aws::{FakeAws, BASE_ACCESS_KEY, BASE_SECRET};
+use crate::util::fake_aws::FakeAws;
 use crate::util::{demo_snapshot, repo_path};
 use std::process::Output;
 
@@ -10,13 +10,7 @@ async fn cli_with(fake: &FakeAws, args: &[&str]) -> Output {
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_clear()
-        .env("AWS_ENDPOINT_URL", fake.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", BASE_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", BASE_SECRET)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .envs(crate::util::fake_aws_vars(fake))
         .output()
         .await
         .expect("the CLI runs")

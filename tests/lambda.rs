@@ -2,7 +2,7 @@
 //! the events in `testdata/events/`, the fake AWS endpoint serves its SDK calls, and the test
 //! reads back what Config received and what the runtime was told.
 
-use crate::util::fake_aws::{FakeAws, BASE_ACCESS_KEY, BASE_SECRET, ISSUED_SECRET, ISSUED_TOKEN};
+use crate::util::fake_aws::{FakeAws, BASE_SECRET, ISSUED_SECRET, ISSUED_TOKEN};
 use crate::util::runtime_api::{Outcome, RuntimeApi};
 use crate::util::{demo_snapshot, repo_path};
 use serde_json::{json, Value};
@@ -28,14 +28,8 @@ pub fn spawn_lambda(rt: &RuntimeApi, fake: &FakeAws, extra: &[(&str, &str)]) -> 
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_ENDPOINT_URL", fake.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", BASE_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", BASE_SECRET)
+        .envs(crate::util::fake_aws_vars(fake))
         .env("AWS_SESSION_TOKEN", "BASETOKENdoNotLog")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .env("AWS_MAX_ATTEMPTS", "3")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -2,11 +2,9 @@
 //! backup changes, through the real SDK against the fake endpoint and through the real binary.
 
 use crate::lambda::{spawn_lambda, stop};
-use crate::util::fake_aws::{FakeAws, BASE_ACCESS_KEY, BASE_SECRET};
+use crate::util::fake_aws::FakeAws;
 use crate::util::runtime_api::{Outcome, RuntimeApi};
 use crate::util::{config_event, demo_snapshot, repo_path, table_change};
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_config::config::Credentials;
 use dynamodb_backup_rule::aws::{AwsEnv, Settings};
 use dynamodb_backup_rule::coverage::Compliance;
 use dynamodb_backup_rule::event::decode_payload;
@@ -41,30 +39,14 @@ fn bulk_tables(n: usize) -> Vec<Value> {
 }
 
 async fn env(fake: &FakeAws, tag_rate: u32) -> AwsEnv {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(fake.url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            BASE_ACCESS_KEY,
-            BASE_SECRET,
-            None,
-            None,
-            "test",
-        ))
-        .retry_config(
-            aws_config::retry::RetryConfig::standard()
-                .with_initial_backoff(Duration::from_millis(5)),
-        )
-        .load()
-        .await;
-    AwsEnv::new(
-        config,
+    crate::util::aws_env(
+        fake,
         Settings {
-            cache_ttl: Duration::from_secs(60),
             tag_reads_per_second: tag_rate,
-            backup_reads_per_second: 1000,
+            ..crate::util::fast_settings()
         },
     )
+    .await
 }
 
 async fn run(

@@ -3,17 +3,14 @@
 //! endpoint. For each parameter: a pass, a failure with the right annotation, and an invalid
 //! value failing with InvalidParameters.
 
-use crate::util::fake_aws::{FakeAws, BASE_ACCESS_KEY, BASE_SECRET};
+use crate::util::fake_aws::FakeAws;
 use crate::util::{cli, config_event, demo_snapshot, stderr, stdout, table_change};
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_config::config::Credentials;
-use dynamodb_backup_rule::aws::{AwsEnv, Settings};
+use dynamodb_backup_rule::aws::AwsEnv;
 use dynamodb_backup_rule::coverage::Compliance;
 use dynamodb_backup_rule::event::decode_payload;
 use dynamodb_backup_rule::model::Evaluation;
 use dynamodb_backup_rule::rule::{self, Caller};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 const DEMO: &str = "testdata/snapshots/demo-account.json";
 const OWN: &str = "111122223333";
@@ -214,26 +211,7 @@ fn explain_shows_each_property_per_candidate_plan() {
 }
 
 async fn env(fake: &FakeAws) -> AwsEnv {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(fake.url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            BASE_ACCESS_KEY,
-            BASE_SECRET,
-            None,
-            None,
-            "test",
-        ))
-        .load()
-        .await;
-    AwsEnv::new(
-        config,
-        Settings {
-            cache_ttl: Duration::from_secs(60),
-            tag_reads_per_second: 1000,
-            backup_reads_per_second: 1000,
-        },
-    )
+    crate::util::aws_env(fake, crate::util::fast_settings()).await
 }
 
 async fn change(

@@ -95,3 +95,53 @@ pub fn demo_snapshot() -> Value {
         .expect("demo snapshot");
     serde_json::from_str(&text).expect("demo JSON")
 }
+
+/// Settings that keep tests fast: a minute of cache, and pacing far above anything a test
+/// sends unless the test is about pacing.
+pub fn fast_settings() -> dynamodb_backup_rule::aws::Settings {
+    dynamodb_backup_rule::aws::Settings {
+        cache_ttl: std::time::Duration::from_secs(60),
+        tag_reads_per_second: 1000,
+        backup_reads_per_second: 1000,
+    }
+}
+
+/// The real SDK clients pointed at the fake endpoint, as account 111122223333 in us-east-1,
+/// retrying with a short backoff so retry tests stay quick.
+pub async fn aws_env(
+    fake: &fake_aws::FakeAws,
+    settings: dynamodb_backup_rule::aws::Settings,
+) -> dynamodb_backup_rule::aws::AwsEnv {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(fake.url())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_config::config::Credentials::new(
+            fake_aws::BASE_ACCESS_KEY,
+            fake_aws::BASE_SECRET,
+            None,
+            None,
+            "test",
+        ))
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(std::time::Duration::from_millis(5)),
+        )
+        .load()
+        .await;
+    dynamodb_backup_rule::aws::AwsEnv::new(config, settings)
+}
+
+/// The environment a child process (the CLI or the Lambda binary) needs to reach the fake
+/// endpoint through the standard AWS environment, and nothing else on the machine.
+pub fn fake_aws_vars(fake: &fake_aws::FakeAws) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", fake.url()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", fake_aws::BASE_ACCESS_KEY.into()),
+        ("AWS_SECRET_ACCESS_KEY", fake_aws::BASE_SECRET.into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_CONFIG_FILE", "/nonexistent".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
+    ]
+}
