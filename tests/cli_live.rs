@@ -88,6 +88,17 @@ async fn a_captured_snapshot_replays_to_the_same_audit() {
         "{}",
         text(&snap.stdout)
     );
+    let captured: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let vaults = captured["Regions"]["us-east-1"]["BackupVaults"]
+        .as_array()
+        .expect("vaults captured");
+    assert!(
+        vaults
+            .iter()
+            .any(|v| v["BackupVaultName"] == "prod-vault" && v["Locked"] == true),
+        "{vaults:?}"
+    );
     let replay = cli_with(
         &fake,
         &["evaluate", "--snapshot", file_arg, "--format", "json"],

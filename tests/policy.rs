@@ -41,60 +41,63 @@ fn evaluate(params: &str, table: &str) -> (String, String) {
     )
 }
 
+/// (parameters, a us-east-1 table that passes, one that fails, what the failure says).
+const CASES: &[(&str, &str, &str, &str)] = &[
+    (
+        r#"{"backupVaultLockCheck":"true"}"#,
+        "orders",
+        "metrics",
+        "its vault `Default` is not locked (backupVaultLockCheck)",
+    ),
+    (
+        r#"{"backupVaultLockCheck":"true","minRetentionDays":"7"}"#,
+        "orders",
+        "metrics",
+        "not locked",
+    ),
+    (
+        r#"{"minRetentionDays":"7"}"#,
+        "orders",
+        "audit-log",
+        "not locked",
+    ),
+    (
+        r#"{"maxRetentionDays":"365"}"#,
+        "orders",
+        "metrics",
+        "not locked",
+    ),
+    (
+        r#"{"crossRegionList":"us-west-2"}"#,
+        "orders",
+        "metrics",
+        "it copies to no vault in us-west-2 (crossRegionList)",
+    ),
+    (
+        r#"{"crossAccountList":"111122223333"}"#,
+        "orders",
+        "metrics",
+        "it copies to no vault in account 111122223333 (crossAccountList)",
+    ),
+    (
+        r#"{"requiredFrequencyHours":"24"}"#,
+        "orders",
+        "metrics",
+        "it runs at most 168 hours apart (requiredFrequencyHours 24)",
+    ),
+    (
+        r#"{"maxRecoveryPointAgeHours":"24"}"#,
+        "orders",
+        "metrics",
+        "its latest completed recovery point is 144 hours old (maxRecoveryPointAgeHours 24)",
+    ),
+];
+
 #[test]
 fn each_parameter_passes_and_fails_offline_with_the_right_annotation() {
     // (parameters, a table that passes, a table that fails, what the failure says)
-    let cases = [
-        (
-            r#"{"backupVaultLockCheck":"true"}"#,
-            "orders",
-            "metrics",
-            "its vault `Default` is not locked (backupVaultLockCheck)",
-        ),
-        (
-            r#"{"backupVaultLockCheck":"true","minRetentionDays":"7"}"#,
-            "orders",
-            "metrics",
-            "not locked",
-        ),
-        (
-            r#"{"minRetentionDays":"7"}"#,
-            "orders",
-            "audit-log",
-            "not locked",
-        ),
-        (
-            r#"{"maxRetentionDays":"365"}"#,
-            "orders",
-            "metrics",
-            "not locked",
-        ),
-        (
-            r#"{"crossRegionList":"us-west-2"}"#,
-            "orders",
-            "metrics",
-            "it copies to no vault in us-west-2 (crossRegionList)",
-        ),
-        (
-            r#"{"crossAccountList":"111122223333"}"#,
-            "orders",
-            "metrics",
-            "it copies to no vault in account 111122223333 (crossAccountList)",
-        ),
-        (
-            r#"{"requiredFrequencyHours":"24"}"#,
-            "orders",
-            "metrics",
-            "it runs at most 168 hours apart (requiredFrequencyHours 24)",
-        ),
-        (
-            r#"{"maxRecoveryPointAgeHours":"24"}"#,
-            "orders",
-            "metrics",
-            "its latest completed recovery point is 144 hours old (maxRecoveryPointAgeHours 24)",
-        ),
-    ];
-    for (params, pass, fail, says) in cases {
+    let cases = CASES;
+    for &(params, pass, fail, says) in cases {
         let (v, a) = evaluate(params, pass);
         assert_eq!(v, "COMPLIANT", "{params} {pass}: {a}");
         assert!(
@@ -301,6 +304,17 @@ async fn the_lambda_path_reads_vaults_once_and_recovery_points_per_covered_table
     // An uncovered table never costs a recovery-point read.
     change(&env, "feature-flags", json!({}), age).await.unwrap();
     assert_eq!(fake.count("ListRecoveryPointsByResource"), 2);
+    // Invalid values fail typed on this path too.
+    for bad in [
+        json!({"minRetentionDays": "x"}),
+        json!({"requiredFrequencyHours": "0"}),
+        json!({"backupVaultLockCheck": "1"}),
+    ] {
+        let e = change(&env, "orders", orders.clone(), bad.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "InvalidParameters", "{bad}");
+    }
 
     let exempt = change(
         &env,
