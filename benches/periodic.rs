@@ -90,11 +90,7 @@ fn calls(fake: &FakeAws) -> (usize, String) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let fast = Settings {
-        cache_ttl: Duration::from_secs(60),
-        tag_reads_per_second: 1000,
-        backup_reads_per_second: 1000,
-    };
+    let fast = util::fast_settings();
 
     // 5,000 tables, 20 plans, 60 selections at AWS's page sizes (100).
     let fake = FakeAws::start().await;

@@ -19,7 +19,9 @@ use crate::ports::{
     BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Inventory, InventorySource,
     RecoveryPoints, Scope, TableInventory, TableTags,
 };
+use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_backup::config::SharedCredentialsProvider;
 use pace::Pacer;
@@ -51,6 +53,10 @@ pub struct Settings {
     pub tag_reads_per_second: u32,
     /// AWS Backup reads per second.
     pub backup_reads_per_second: u32,
+    /// How long one attempt of an AWS call may take before it is abandoned and retried.
+    pub attempt_timeout: Duration,
+    /// The first retry's backoff; the SDK doubles it, with jitter, up to 20 s.
+    pub retry_initial_backoff: Duration,
 }
 
 impl Default for Settings {
@@ -59,7 +65,25 @@ impl Default for Settings {
             cache_ttl: DEFAULT_CACHE_TTL,
             tag_reads_per_second: DEFAULT_TAG_RATE,
             backup_reads_per_second: DEFAULT_BACKUP_RATE,
+            attempt_timeout: Duration::from_secs(10),
+            retry_initial_backoff: Duration::from_secs(1),
         }
+    }
+}
+
+fn millis_from_env(var: &str, default: Duration) -> Result<Duration, Error> {
+    match std::env::var(var) {
+        Err(_) => Ok(default),
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Duration::from_millis)
+            .ok_or_else(|| Error::InvalidParameters {
+                name: format!("environment variable {var}"),
+                expected: format!("a whole number of milliseconds above 0, got `{v}`"),
+            }),
     }
 }
 
@@ -82,10 +106,16 @@ impl Settings {
     /// Reads `CATALOG_CACHE_TTL_SECONDS`, `TAG_READS_PER_SECOND` and `BACKUP_READS_PER_SECOND`;
     /// unset means the default.
     pub fn from_env() -> Result<Settings, Error> {
+        let defaults = Settings::default();
         Ok(Settings {
             cache_ttl: cache_ttl_from_env()?,
             tag_reads_per_second: rate_from_env(TAG_RATE_VAR, DEFAULT_TAG_RATE)?,
             backup_reads_per_second: rate_from_env(BACKUP_RATE_VAR, DEFAULT_BACKUP_RATE)?,
+            attempt_timeout: millis_from_env("ATTEMPT_TIMEOUT_MS", defaults.attempt_timeout)?,
+            retry_initial_backoff: millis_from_env(
+                "RETRY_INITIAL_BACKOFF_MS",
+                defaults.retry_initial_backoff,
+            )?,
         })
     }
 }
@@ -158,6 +188,20 @@ impl AwsEnv {
         let region = Region::new(scope.region.clone());
         let mut builder = self.base.to_builder();
         builder.set_region(Some(region.clone()));
+        // A hung call must not hold the invocation: each attempt is bounded, then retried with
+        // the SDK's backoff (the attempts still come from AWS_MAX_ATTEMPTS).
+        builder.set_timeout_config(Some(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(self.settings.attempt_timeout)
+                .build(),
+        ));
+        let retry = self
+            .base
+            .retry_config()
+            .cloned()
+            .unwrap_or_else(RetryConfig::standard)
+            .with_initial_backoff(self.settings.retry_initial_backoff);
+        builder.set_retry_config(Some(retry));
         if let Some(role) = &scope.role_arn {
             // The standard provider refreshes the session before it expires.
             let provider = AssumeRoleProvider::builder(role)

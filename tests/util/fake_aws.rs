@@ -53,6 +53,77 @@ pub struct Put {
     pub evaluations: Vec<Value>,
 }
 
+/// How the fake answers one request.
+enum Reply {
+    /// A response.
+    Send(Response<Full<Bytes>>),
+    /// Nothing until well after the client's attempt timeout.
+    Slow(std::time::Duration),
+    /// The connection is dropped.
+    Reset,
+}
+
+/// Random faults at a rate, for the chaos test.
+#[derive(Debug, Clone, Copy)]
+pub struct Chaos {
+    /// Percentage of requests faulted (STS excluded).
+    pub percent: u64,
+    /// How long a slow response takes (longer than the client's attempt timeout).
+    pub slow: std::time::Duration,
+    rng: u64,
+}
+
+impl Chaos {
+    /// Faults `percent`% of requests, reproducibly from `seed`.
+    pub fn new(percent: u64, seed: u64, slow: std::time::Duration) -> Chaos {
+        Chaos {
+            percent,
+            slow,
+            rng: seed | 1,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// The kinds of chaos, and how often each is chosen among the faulted requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChaosKind {
+    /// `ThrottlingException`.
+    Throttle,
+    /// HTTP 500.
+    Status500,
+    /// HTTP 503.
+    Status503,
+    /// The connection is reset.
+    Reset,
+    /// A response slower than the client's attempt timeout.
+    Slow,
+    /// A 200 with a truncated JSON body.
+    Truncated,
+    /// A page whose `NextToken` leads to an error.
+    BadToken,
+}
+
+const CHAOS_KINDS: [(ChaosKind, u64); 7] = [
+    (ChaosKind::Throttle, 25),
+    (ChaosKind::Status500, 15),
+    (ChaosKind::Status503, 15),
+    (ChaosKind::Reset, 15),
+    (ChaosKind::Slow, 5),
+    (ChaosKind::Truncated, 15),
+    (ChaosKind::BadToken, 10),
+];
+
+/// The token the chaos hands out that no request may follow.
+const BAD_TOKEN: &str = "chaos-token-that-leads-nowhere";
+
 /// A fault to inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -98,6 +169,10 @@ struct State {
     /// Requests being answered now, and the most there ever were.
     in_flight: usize,
     max_in_flight: usize,
+    /// Random faults, when a chaos test asks for them.
+    chaos: Option<Chaos>,
+    /// How many faults of each kind were injected.
+    injected: HashMap<ChaosKind, usize>,
 }
 
 /// The fake endpoint. Dropping it leaves the server task running until the test's runtime ends.
@@ -145,7 +220,24 @@ impl FakeAws {
                             }
                             let response = handle(&state, req).await;
                             state.lock().expect("fake state").in_flight -= 1;
-                            Ok::<_, std::convert::Infallible>(response)
+                            match response {
+                                Reply::Send(r) => Ok(r),
+                                Reply::Slow(d) => {
+                                    // Longer than the client waits; it has given up by now.
+                                    tokio::time::sleep(d).await;
+                                    Ok(error(
+                                        "config",
+                                        StatusCode::SERVICE_UNAVAILABLE,
+                                        "ServiceUnavailableException",
+                                        "too late",
+                                    ))
+                                }
+                                // An error from the service makes hyper drop the connection.
+                                Reply::Reset => Err(std::io::Error::new(
+                                    std::io::ErrorKind::ConnectionReset,
+                                    "chaos",
+                                )),
+                            }
                         }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -187,6 +279,16 @@ impl FakeAws {
                 );
             }
         });
+    }
+
+    /// Faults a share of all requests from now on.
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        self.with(|s| s.chaos = chaos);
+    }
+
+    /// How many faults of each kind were injected.
+    pub fn injected(&self) -> HashMap<ChaosKind, usize> {
+        self.with(|s| s.injected.clone())
     }
 
     /// Delays every response, as a real endpoint's latency would.
@@ -397,7 +499,97 @@ fn page<T: Clone>(items: &[T], token: Option<&str>, size: usize) -> (Vec<T>, Opt
     (items.get(start..end).unwrap_or_default().to_vec(), next)
 }
 
-async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// The header by which `answer` asks the connection handler to misbehave.
+const CHAOS_HEADER: &str = "x-fake-chaos";
+
+async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Reply {
+    let response = answer(state, req).await;
+    let chaos = response
+        .headers()
+        .get(CHAOS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    match chaos.as_deref() {
+        Some("reset") => Reply::Reset,
+        Some(ms) => Reply::Slow(std::time::Duration::from_millis(ms.parse().unwrap_or(1000))),
+        None => Reply::Send(response),
+    }
+}
+
+fn chaos_marker(value: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(CHAOS_HEADER, value)
+        .body(Full::new(Bytes::new()))
+        .expect("response")
+}
+
+/// An injected fault for `op`, if the dice say so.
+fn roll_chaos(s: &mut State, service: &str, op: &str) -> Option<Response<Full<Bytes>>> {
+    let chaos = s.chaos.as_mut()?;
+    if service == "sts" || chaos.next() % 100 >= chaos.percent {
+        return None;
+    }
+    let total: u64 = CHAOS_KINDS.iter().map(|(_, w)| w).sum();
+    let mut pick = chaos.next() % total;
+    let kind = CHAOS_KINDS
+        .iter()
+        .find(|(_, w)| {
+            if pick < *w {
+                true
+            } else {
+                pick -= w;
+                false
+            }
+        })
+        .map_or(ChaosKind::Throttle, |(k, _)| *k);
+    let list_key = match op {
+        "ListBackupPlans" => Some("BackupPlansList"),
+        "ListBackupSelections" => Some("BackupSelectionsList"),
+        "SelectResourceConfig" => Some("Results"),
+        "GetComplianceDetailsByConfigRule" => Some("EvaluationResults"),
+        "ListTagsOfResource" => Some("Tags"),
+        _ => None,
+    };
+    let kind = match (kind, list_key) {
+        (ChaosKind::BadToken, None) => ChaosKind::Throttle,
+        (k, _) => k,
+    };
+    let slow = chaos.slow;
+    *s.injected.entry(kind).or_default() += 1;
+    Some(match kind {
+        ChaosKind::Throttle => error(
+            service,
+            StatusCode::BAD_REQUEST,
+            "ThrottlingException",
+            "Rate exceeded",
+        ),
+        ChaosKind::Status500 => error(
+            service,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "chaos 500",
+        ),
+        ChaosKind::Status503 => error(
+            service,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailableException",
+            "chaos 503",
+        ),
+        ChaosKind::Reset => chaos_marker("reset".into()),
+        ChaosKind::Slow => chaos_marker(slow.as_millis().to_string()),
+        ChaosKind::Truncated => respond(
+            StatusCode::OK,
+            "application/json",
+            "{\"Results\": [\"trunc".into(),
+        ),
+        ChaosKind::BadToken => {
+            json_ok(json!({list_key.unwrap_or("Items"): [], "NextToken": BAD_TOKEN}))
+        }
+    })
+}
+
+async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let Some((key, region, service)) = credential_scope(&req) else {
         return error(
             "config",
@@ -501,6 +693,19 @@ async fn handle(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
             );
         }
         window.push_back(now);
+    }
+    if query_param(&query, "nextToken").as_deref() == Some(BAD_TOKEN)
+        || body_text.contains(BAD_TOKEN)
+    {
+        return error(
+            &service,
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterValueException",
+            "invalid next token",
+        );
+    }
+    if let Some(r) = roll_chaos(&mut s, &service, &op) {
+        return r;
     }
     let size = s.page_size;
     let input: Value = serde_json::from_str(&body_text).unwrap_or(Value::Null);
