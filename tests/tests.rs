@@ -4,6 +4,7 @@ mod util;
 
 mod aws_adapters;
 mod bad_input_props;
+mod chaos;
 mod cli;
 mod cli_live;
 mod events;
