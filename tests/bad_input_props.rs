@@ -130,7 +130,7 @@ fn typed_event_error(e: &Error) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::util::prop_cases(10_000), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_payloads_decode_or_fail_typed(v in json()) {
@@ -192,4 +192,44 @@ proptest! {
         let e = snapshot::parse(&text[..end]).unwrap_err();
         prop_assert!(matches!(e, Error::SnapshotFormat { .. }), "{e:?}");
     }
+}
+
+#[test]
+fn a_six_megabyte_event_is_decoded_or_refused_clearly() {
+    // Config sends large items as oversized notifications, but a hand-made event may be huge.
+    let mut item = crate::util::table_change(
+        "111122223333",
+        "us-east-1",
+        "orders",
+        Some(serde_json::json!({})),
+        "ACTIVE",
+    );
+    item["configurationItem"]["supplementaryConfiguration"]["Blob"] =
+        Value::String("x".repeat(6 << 20));
+    let event = crate::util::config_event(&item, &serde_json::json!({}), "t");
+    assert!(event.to_string().len() > 6_000_000);
+    let inv = decode_payload(event).expect("a large but valid event decodes");
+    assert!(matches!(
+        inv.trigger,
+        dynamodb_backup_rule::event::Trigger::Change(_)
+    ));
+}
+
+#[test]
+fn a_snapshot_with_100000_tables_is_evaluated() {
+    use dynamodb_backup_rule::synth::{generate, SynthConfig};
+    let file = generate(SynthConfig {
+        tables: 100_000,
+        selections: 300,
+        seed: 9,
+        adversarial: false,
+    });
+    let text = serde_json::to_string(&file).unwrap();
+    let snap = snapshot::parse(&text).expect("valid");
+    let evaluations = dynamodb_backup_rule::rule::evaluate_snapshot(
+        &snap,
+        &Default::default(),
+        chrono::Utc::now(),
+    );
+    assert_eq!(evaluations.len(), 100_000);
 }

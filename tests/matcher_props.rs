@@ -27,7 +27,7 @@ fn patternish() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::util::prop_cases(10_000), ..ProptestConfig::default() })]
 
     #[test]
     fn glob_agrees_with_the_reference(p in patternish(), t in arnish()) {

@@ -147,3 +147,12 @@ pub fn fake_aws_vars(fake: &fake_aws::FakeAws) -> Vec<(&'static str, String)> {
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
     ]
 }
+
+/// Cases per property test: `PROPTEST_CASES` when set (for longer runs), else `default`.
+/// Ten property tests at 10,000 each make the 100,000 cases a CI run checks.
+pub fn prop_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
