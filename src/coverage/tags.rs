@@ -112,7 +112,8 @@ pub fn condition_match<'a>(c: &'a Condition, tags: &'a Tags) -> TagCheck<'a> {
                 ambiguity: m.ambiguity,
             }
         }
-        (ConditionOperator::Unsupported(_), _) => unreachable!("handled above"),
+        // Returned above; kept total so no input can reach a panic.
+        (ConditionOperator::Unsupported(op), _) => Match::unknown(Ambiguity::UnsupportedOperator(op.clone())),
     };
     TagCheck {
         result,
