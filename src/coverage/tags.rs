@@ -113,7 +113,9 @@ pub fn condition_match<'a>(c: &'a Condition, tags: &'a Tags) -> TagCheck<'a> {
             }
         }
         // Returned above; kept total so no input can reach a panic.
-        (ConditionOperator::Unsupported(op), _) => Match::unknown(Ambiguity::UnsupportedOperator(op.clone())),
+        (ConditionOperator::Unsupported(op), _) => {
+            Match::unknown(Ambiguity::UnsupportedOperator(op.clone()))
+        }
     };
     TagCheck {
         result,
