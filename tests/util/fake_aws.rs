@@ -11,7 +11,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -199,51 +198,38 @@ impl FakeAws {
             ..State::default()
         }));
         let shared = state.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
+        super::serve(listener, move |req| {
+            let state = shared.clone();
+            async move {
+                let latency = {
+                    let mut s = state.lock().expect("fake state");
+                    s.in_flight += 1;
+                    s.max_in_flight = s.max_in_flight.max(s.in_flight);
+                    s.latency
                 };
-                let state = shared.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let state = state.clone();
-                        async move {
-                            let latency = {
-                                let mut s = state.lock().expect("fake state");
-                                s.in_flight += 1;
-                                s.max_in_flight = s.max_in_flight.max(s.in_flight);
-                                s.latency
-                            };
-                            if !latency.is_zero() {
-                                tokio::time::sleep(latency).await;
-                            }
-                            let response = handle(&state, req).await;
-                            state.lock().expect("fake state").in_flight -= 1;
-                            match response {
-                                Reply::Send(r) => Ok(r),
-                                Reply::Slow(d) => {
-                                    // Longer than the client waits; it has given up by now.
-                                    tokio::time::sleep(d).await;
-                                    Ok(error(
-                                        "config",
-                                        StatusCode::SERVICE_UNAVAILABLE,
-                                        "ServiceUnavailableException",
-                                        "too late",
-                                    ))
-                                }
-                                // An error from the service makes hyper drop the connection.
-                                Reply::Reset => Err(std::io::Error::new(
-                                    std::io::ErrorKind::ConnectionReset,
-                                    "chaos",
-                                )),
-                            }
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+                let response = handle(&state, req).await;
+                state.lock().expect("fake state").in_flight -= 1;
+                match response {
+                    Reply::Send(r) => Ok(r),
+                    Reply::Slow(d) => {
+                        // Longer than the client waits; it has given up by now.
+                        tokio::time::sleep(d).await;
+                        Ok(error(
+                            "config",
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "ServiceUnavailableException",
+                            "too late",
+                        ))
+                    }
+                    // An error from the service makes hyper drop the connection.
+                    Reply::Reset => Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "chaos",
+                    )),
+                }
             }
         });
         FakeAws { addr, state }

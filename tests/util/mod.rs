@@ -156,3 +156,29 @@ pub fn prop_cases(default: u32) -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// Serves HTTP/1 on a loopback listener in the background, calling `handle` for every request.
+/// An `Err` from `handle` drops the connection, as a reset would.
+pub fn serve<F, Fut>(listener: tokio::net::TcpListener, handle: F)
+where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<
+            Output = Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, std::io::Error>,
+        > + Send
+        + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(handle);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+}

@@ -5,7 +5,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -62,22 +61,9 @@ impl RuntimeApi {
             answered: Arc::new(Notify::new()),
         };
         let server = api.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let api = server.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let api = api.clone();
-                        async move { Ok::<_, std::convert::Infallible>(api.handle(req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+        super::serve(listener, move |req| {
+            let api = server.clone();
+            async move { Ok(api.handle(req).await) }
         });
         api
     }
