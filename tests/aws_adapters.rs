@@ -252,6 +252,18 @@ async fn rejected_evaluations_are_retried_then_reported() {
 }
 
 #[tokio::test]
+async fn a_rejection_naming_a_resource_we_never_sent_still_counts_as_a_failure() {
+    // GIVEN Config reports failures whose resource IDs match none of the evaluations sent
+    let (fake, env) = demo().await;
+    fake.reject_evaluations_unmatched(10);
+    // THEN they are sent again and finally reported, never silently counted as put
+    let err = run(&env, fixture("change-covered.json")).await.unwrap_err();
+    assert!(matches!(err, Error::FailedEvaluations { .. }), "{err}");
+    assert!(err.to_string().contains("ORDERS"), "{err}");
+    assert_eq!(fake.count("PutEvaluations"), rule::PUT_ATTEMPTS as usize);
+}
+
+#[tokio::test]
 async fn test_mode_follows_the_testmode_token() {
     let (fake, env) = demo().await;
     run(&env, fixture("testmode.json")).await.unwrap();

@@ -188,6 +188,38 @@ async fn without_configs_inventory_the_pass_reads_dynamodb_and_gets_the_same_ver
 }
 
 #[tokio::test]
+async fn a_table_deleted_during_the_fallback_inventory_is_left_out_not_failed() {
+    // GIVEN no Config inventory, and a table that disappears between ListTables and DescribeTable
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.set_recorders(OWN, "us-east-1", json!([]));
+    fake.fail("DescribeTable", crate::util::fake_aws::Fault::NotFound, 1);
+    let first = env(&fake, 1000).await;
+    // WHEN a periodic pass runs
+    let evals = run(&first, scheduled(json!({})), None).await.unwrap();
+    // THEN the other ten tables are evaluated and the vanished one is not reported
+    assert_eq!(evals.len(), 10);
+    // Eight descriptions run at once, so which table "vanished" is whichever was asked first.
+    let names: std::collections::BTreeSet<&str> =
+        evals.iter().map(|e| e.resource_id.as_str()).collect();
+    assert_eq!(names.len(), 10, "ten distinct tables, none reported twice");
+
+    // AND any other DescribeTable failure still fails the pass
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.set_recorders(OWN, "us-east-1", json!([]));
+    fake.fail(
+        "DescribeTable",
+        crate::util::fake_aws::Fault::AccessDenied,
+        1,
+    );
+    let env = env(&fake, 1000).await;
+    let err = run(&env, scheduled(json!({})), None).await.unwrap_err();
+    assert_eq!(err.error_type(), "AccessDenied");
+    assert!(fake.puts().is_empty());
+}
+
+#[tokio::test]
 async fn tag_reads_are_paced_under_dynamodbs_limit() {
     // GIVEN a fake that throttles ListTagsOfResource beyond 20 a second, and no Config inventory
     let fake = FakeAws::start().await;

@@ -1,6 +1,7 @@
 //! AWS Config: fetching oversized configuration items and putting evaluations.
 
 use super::error::classify;
+use crate::coverage::Compliance;
 use crate::error::{AwsErrorKind, Error};
 use crate::event::{ConfigItem, ItemSummary};
 use crate::model::{Evaluation, Table, TableArn};
@@ -105,11 +106,13 @@ pub(crate) async fn put_evaluations(
         .send()
         .await
         .map_err(|e| classify("config:PutEvaluations", role, e))?;
-    // Config returns the failed evaluations themselves; match them back to ours.
+    // Config returns the failed evaluations themselves; match them back to ours. One that
+    // matches none of ours is still a failure: rebuilt from Config's copy, it is sent again (and
+    // reported if it keeps failing) rather than silently counted as put.
     Ok(out
         .failed_evaluations()
         .iter()
-        .filter_map(|f| {
+        .map(|f| {
             evaluations
                 .iter()
                 .find(|e| {
@@ -117,6 +120,14 @@ pub(crate) async fn put_evaluations(
                         && e.resource_type == f.compliance_resource_type()
                 })
                 .cloned()
+                .unwrap_or_else(|| Evaluation {
+                    resource_type: f.compliance_resource_type().to_string(),
+                    resource_id: f.compliance_resource_id().to_string(),
+                    compliance: Compliance::from_config(f.compliance_type().as_str()),
+                    annotation: f.annotation().unwrap_or_default().to_string(),
+                    ordering_timestamp: from_sdk_time(f.ordering_timestamp())
+                        .unwrap_or(DateTime::UNIX_EPOCH),
+                })
         })
         .collect())
 }

@@ -63,15 +63,27 @@ pub(crate) async fn tables(
     }
     let described: Vec<Option<(String, TableArn, Option<String>)>> = stream::iter(names)
         .map(|name| async move {
-            let out = client
-                .describe_table()
-                .table_name(&name)
-                .send()
-                .await
-                .map_err(|e| classify("dynamodb:DescribeTable", role, e))?;
-            let Some(desc) = out.table() else {
-                return Ok(None);
+            let out = match client.describe_table().table_name(&name).send().await {
+                Ok(out) => out,
+                // Deleted between ListTables and now: it no longer exists, so it is not in the
+                // inventory, and the periodic clean-up retires its old result.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                {
+                    return Ok(None)
+                }
+                Err(e) => return Err(classify("dynamodb:DescribeTable", role, e)),
             };
+            // A description without a table would silently drop a table from the pass.
+            let desc = out.table().ok_or_else(|| Error::Aws {
+                action: "dynamodb:DescribeTable",
+                kind: crate::error::AwsErrorKind::Service,
+                code: None,
+                message: format!("the response for table {name} has no table description"),
+                role: role.map(str::to_string),
+                source: "empty DescribeTable response".into(),
+            })?;
             let arn_text = desc.table_arn().unwrap_or_default();
             let arn = TableArn::parse(arn_text).ok_or_else(|| Error::Aws {
                 action: "dynamodb:DescribeTable",

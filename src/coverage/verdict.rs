@@ -30,6 +30,18 @@ impl Compliance {
     }
 }
 
+impl Compliance {
+    /// Reads a `ComplianceType` that Config echoes back. Anything but the two verdicts is taken
+    /// as NOT_APPLICABLE, the only other value this rule ever sends.
+    pub fn from_config(text: &str) -> Compliance {
+        match text {
+            "COMPLIANT" => Compliance::Compliant,
+            "NON_COMPLIANT" => Compliance::NonCompliant,
+            _ => Compliance::NotApplicable,
+        }
+    }
+}
+
 impl fmt::Display for Compliance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -132,6 +132,8 @@ pub enum Fault {
     AccessDenied,
     /// HTTP 500 `InternalServerError` (the SDK retries it).
     ServerError,
+    /// `ResourceNotFoundException`, as for a resource deleted a moment ago.
+    NotFound,
 }
 
 #[derive(Default)]
@@ -155,6 +157,8 @@ struct State {
     puts: Vec<Put>,
     faults: Vec<(String, Fault, usize)>,
     reject_evaluations: usize,
+    /// Rejected evaluations come back with a resource ID the caller never sent.
+    reject_unmatched: bool,
     assumed_roles: Vec<String>,
     page_size: usize,
     /// Results Config shows per account: resource id -> (type, compliance).
@@ -300,6 +304,14 @@ impl FakeAws {
     /// The next `times` `PutEvaluations` calls report every evaluation as failed.
     pub fn reject_evaluations(&self, times: usize) {
         self.with(|s| s.reject_evaluations = times);
+    }
+
+    /// Like `reject_evaluations`, but Config's copies name resources the caller never sent.
+    pub fn reject_evaluations_unmatched(&self, times: usize) {
+        self.with(|s| {
+            s.reject_evaluations = times;
+            s.reject_unmatched = true;
+        });
     }
 
     /// Every request so far.
@@ -659,6 +671,12 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                 "InternalServerError",
                 "fake 500",
             ),
+            Fault::NotFound => error(
+                &service,
+                StatusCode::BAD_REQUEST,
+                "ResourceNotFoundException",
+                "Requested resource not found",
+            ),
         };
     }
     if let Some((limit, window)) = s.limits.get_mut(&op) {
@@ -896,7 +914,14 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
             });
             if s.reject_evaluations > 0 {
                 s.reject_evaluations -= 1;
-                return json_ok(json!({"FailedEvaluations": evaluations}));
+                let mut failed = evaluations.clone();
+                if s.reject_unmatched {
+                    for e in &mut failed {
+                        let id = e["ComplianceResourceId"].as_str().unwrap_or_default().to_uppercase();
+                        e["ComplianceResourceId"] = json!(id);
+                    }
+                }
+                return json_ok(json!({"FailedEvaluations": failed}));
             }
             json_ok(json!({"FailedEvaluations": []}))
         }
