@@ -177,13 +177,18 @@ pub fn explain<'a>(
     let (region, table) = find_table(snapshot, name_or_arn)?;
     let index = CatalogIndex::new(&region.catalog);
     let mut explanation = coverage::explain_table(table, &index);
+    // The same steps as `decide_offline`, on the coverage verdict explain already has, keeping
+    // what the policy saw so it can be shown.
+    let coverage = explanation.verdict.clone();
+    let rp = offline_recovery_check(region, params, now, table, coverage.compliance);
     if params.policy.has_properties() {
-        explanation.policy =
-            policy::candidates(&params.policy, &explanation.verdict, &region.catalog);
-        explanation.recovery_points =
-            offline_recovery_check(region, params, now, table, explanation.verdict.compliance);
+        explanation.policy = policy::candidates(&params.policy, &coverage, &region.catalog);
+        explanation.recovery_points = rp.clone();
     }
-    explanation.verdict = decide_offline(region, &index, params, now, table);
+    explanation.verdict = match params.excludes(table) {
+        Some(why) => Verdict::out_of_scope(why),
+        None => policy::apply(&params.policy, coverage, &region.catalog, rp),
+    };
     Ok((region, explanation))
 }
 

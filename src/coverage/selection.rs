@@ -38,8 +38,6 @@ impl<'a> PlanState<'a> {
 /// One `Resources` or `NotResources` pattern that matched or may match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatternCheck<'a> {
-    /// Position in the selection's list.
-    pub index: usize,
     /// The pattern.
     pub pattern: &'a str,
     /// yes / unknown, and why unknown.
@@ -155,11 +153,9 @@ pub enum Construct<'a> {
 fn matching_patterns<'a>(patterns: &'a [String], arn: &str) -> Vec<PatternCheck<'a>> {
     patterns
         .iter()
-        .enumerate()
-        .filter_map(|(index, pattern)| {
+        .filter_map(|pattern| {
             let result = arn_match(pattern, arn);
             (result.value != Tri::False).then(|| PatternCheck {
-                index,
                 pattern,
                 result,
                 names_table_type: names_table_type(pattern),

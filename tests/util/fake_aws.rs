@@ -8,7 +8,7 @@
 //! operation, and every request is logged for tests to count.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::{json, Value};
@@ -606,13 +606,7 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let body_text = String::from_utf8_lossy(&body).into_owned();
+    let body_text = super::body_text(req).await;
 
     let segments: Vec<String> = path
         .split('/')

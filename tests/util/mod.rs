@@ -182,3 +182,29 @@ where
         }
     });
 }
+
+/// A request's whole body as text (lossy: the fakes only need to read what the SDK sent).
+pub async fn body_text(req: hyper::Request<hyper::body::Incoming>) -> String {
+    use http_body_util::BodyExt;
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// Fails if any fake credential, session token or request signature appears in `logs`; the fake
+/// endpoint hands out recognisable ones so a leak is visible.
+pub fn assert_no_secrets(logs: &str) {
+    for secret in [
+        fake_aws::BASE_SECRET,
+        fake_aws::ISSUED_SECRET,
+        fake_aws::ISSUED_TOKEN,
+        "BASETOKENdoNotLog",
+        "Signature=",
+    ] {
+        assert!(!logs.contains(secret), "`{secret}` leaked into the logs");
+    }
+}

@@ -2,7 +2,7 @@
 //! to end: it polls `/next`, and posts responses or errors that tests read back.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
@@ -108,13 +108,7 @@ impl RuntimeApi {
 
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let path = req.uri().path().to_string();
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        let text = String::from_utf8_lossy(&body).into_owned();
+        let text = super::body_text(req).await;
         let ok = |status| {
             Response::builder()
                 .status(status)
