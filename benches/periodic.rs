@@ -64,6 +64,7 @@ async fn pass(env: &AwsEnv) -> (usize, Duration) {
         account: Some(OWN.into()),
         region: Some("us-east-1".into()),
         deadline: Some(Instant::now() + Duration::from_secs(900)),
+        ..Caller::default()
     };
     let start = Instant::now();
     let handled = rule::handle(&decode_payload(event).expect("event"), env, &caller)

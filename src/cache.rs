@@ -69,6 +69,32 @@ impl CatalogCache {
     }
 }
 
+/// When the last successful pass over each account and Region started, in this container.
+#[derive(Debug, Default)]
+pub struct PassLedger {
+    started: Mutex<HashMap<(String, String), chrono::DateTime<chrono::Utc>>>,
+}
+
+impl PassLedger {
+    /// The start of the last successful pass over the scope.
+    pub fn last(&self, scope: &crate::ports::Scope) -> Option<chrono::DateTime<chrono::Utc>> {
+        let passes = self.started.lock().ok()?;
+        passes
+            .get(&(scope.account.clone(), scope.region.clone()))
+            .copied()
+    }
+
+    /// Records a successful pass; an older start never replaces a newer one.
+    pub fn record(&self, scope: &crate::ports::Scope, started: chrono::DateTime<chrono::Utc>) {
+        if let Ok(mut passes) = self.started.lock() {
+            let e = passes
+                .entry((scope.account.clone(), scope.region.clone()))
+                .or_insert(started);
+            *e = (*e).max(started);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

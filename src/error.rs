@@ -118,6 +118,33 @@ pub enum Error {
         /// How many times it was tried.
         attempts: u32,
     },
+    /// Putting failed after Config had already taken some evaluations. Those are kept; a
+    /// retried invocation decides them again and, in a pass, finds them unchanged.
+    #[error("{source}; {} of {total} evaluations had already been put and Config keeps them: {}", .put.len(), preview(.put))]
+    PartlyPut {
+        /// The resource IDs already put.
+        put: Vec<String>,
+        /// How many evaluations there were to put.
+        total: usize,
+        /// Why the rest failed.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// The first few of a list, and how many more.
+fn preview(items: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let head = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match items.len().saturating_sub(SHOWN) {
+        0 => head,
+        more => format!("{head} (+{more} more)"),
+    }
 }
 
 /// The class of an AWS failure, which decides the Lambda error type alarms group by.
@@ -140,8 +167,8 @@ fn role_phrase(role: &Option<String>) -> String {
 fn advice(kind: &AwsErrorKind, action: &str) -> String {
     match kind {
         AwsErrorKind::AccessDenied => format!("; allow {action} for this role"),
-        AwsErrorKind::Throttled => "; no verdict was put, and Config will retry".to_string(),
-        AwsErrorKind::Service => "; no verdict was put".to_string(),
+        AwsErrorKind::Throttled => "; throttled after retries".to_string(),
+        AwsErrorKind::Service => String::new(),
     }
 }
 
@@ -176,6 +203,7 @@ impl Error {
                 ..
             } => "Throttled",
             Error::Aws { .. } | Error::FailedEvaluations { .. } => "AwsService",
+            Error::PartlyPut { source, .. } => source.error_type(),
             _ => "Internal",
         }
     }

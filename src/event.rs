@@ -90,6 +90,15 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    /// The account the event evaluates: `accountId`, else the item's or notification's own.
+    pub fn evaluated_account(&self) -> Option<&str> {
+        self.account_id.as_deref().or(match &self.trigger {
+            Trigger::Change(item) => Some(item.account.as_str()),
+            Trigger::Oversized(s) => Some(s.account.as_str()),
+            Trigger::Scheduled { account, .. } => account.as_deref(),
+        })
+    }
+
     /// `PutEvaluations` must run in test mode for the `TESTMODE` token.
     pub fn test_mode(&self) -> bool {
         self.result_token == TEST_MODE_TOKEN

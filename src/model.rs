@@ -141,6 +141,17 @@ pub struct BackupRule {
     pub delete_after_days: Option<i64>,
     /// `CopyActions[].DestinationBackupVaultArn`.
     pub copy_destinations: Vec<String>,
+    /// The target vault is absent from the Region's vault list (`ListBackupVaults`): the vault
+    /// was deleted under the plan, and every backup job of this rule fails (spec §9). Set by
+    /// [`RegionCatalog::mark_missing_vaults`]; `false` when the vaults were not listed.
+    pub vault_missing: bool,
+}
+
+impl BackupRule {
+    /// Whether the rule can create recovery points: its target vault is not known to be gone.
+    pub fn backs_up(&self) -> bool {
+        !self.vault_missing
+    }
 }
 
 /// A backup plan as listed in one account and Region, with its rules and selections.
@@ -317,6 +328,34 @@ impl RegionCatalog {
             .flat_map(|p| &p.selections)
             .any(|s| !s.list_of_tags.is_empty() || !s.conditions.is_empty())
     }
+
+    /// Marks every rule whose target vault is not in `vaults` (spec §9). With no vault list (an
+    /// old snapshot, or one written by hand without `BackupVaults`) nothing is marked: the
+    /// vaults were not read, so none is known to be missing.
+    pub fn mark_missing_vaults(&mut self) {
+        let Some(vaults) = &self.vaults else { return };
+        for rule in self.plans.iter_mut().flat_map(|p| p.rules.iter_mut()) {
+            rule.vault_missing = rule
+                .target_vault
+                .as_ref()
+                .is_some_and(|v| !vaults.contains_key(v));
+        }
+    }
+}
+
+/// One result Config keeps for a rule and resource (`GetComplianceDetailsByConfigRule`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// `ResourceType`.
+    pub resource_type: String,
+    /// `ResourceId`.
+    pub resource_id: String,
+    /// `ComplianceType`.
+    pub compliance: Compliance,
+    /// `Annotation`, empty when none was put.
+    pub annotation: String,
+    /// `ResultRecordedTime`: when Config recorded it.
+    pub recorded_at: Option<DateTime<Utc>>,
 }
 
 /// One evaluation as `PutEvaluations` takes it.

@@ -2,13 +2,15 @@
 //! runs the real handler fully offline on it), and a recorder that keeps evaluations instead of
 //! sending them (`invoke` without `--snapshot` reads live but puts nothing).
 
+use crate::cache::PassLedger;
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::{Evaluation, RecoveryPoint, RegionCatalog, Snapshot, Tags};
+use crate::model::{Evaluation, Recorded, RecoveryPoint, RegionCatalog, Snapshot, Table, Tags};
 use crate::ports::{
-    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Inventory, InventorySource,
-    RecoveryPoints, Scope, TableInventory, TableTags,
+    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Freshness, Inventory,
+    InventorySource, PacedRead, Pacing, PassLog, RecoveryPoints, Scope, TableInventory, TableTags,
 };
+use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -17,6 +19,7 @@ use std::time::Instant;
 pub struct SnapshotEnv {
     snapshot: Snapshot,
     catalogs: Vec<Arc<RegionCatalog>>,
+    passes: PassLedger,
 }
 
 impl SnapshotEnv {
@@ -27,7 +30,11 @@ impl SnapshotEnv {
             .iter()
             .map(|r| Arc::new(r.catalog.clone()))
             .collect();
-        SnapshotEnv { snapshot, catalogs }
+        SnapshotEnv {
+            snapshot,
+            catalogs,
+            passes: PassLedger::default(),
+        }
     }
 
     fn check_account(&self, scope: &Scope) -> Result<(), Error> {
@@ -49,7 +56,7 @@ impl BackupCatalog for SnapshotEnv {
     async fn region_catalog(
         &self,
         scope: &Scope,
-        _with_vaults: bool,
+        _freshness: Freshness,
     ) -> Result<Arc<RegionCatalog>, Error> {
         self.check_account(scope)?;
         self.catalogs
@@ -64,8 +71,23 @@ impl BackupCatalog for SnapshotEnv {
                 ),
             })
     }
+}
 
-    fn invalidate(&self, _scope: &Scope) {}
+impl PassLog for SnapshotEnv {
+    fn last_pass_started(&self, scope: &Scope) -> Option<DateTime<Utc>> {
+        self.passes.last(scope)
+    }
+
+    fn pass_done(&self, scope: &Scope, started: DateTime<Utc>) {
+        self.passes.record(scope, started)
+    }
+}
+
+impl Pacing for SnapshotEnv {
+    /// A file is read at once.
+    fn reads_per_second(&self, _read: PacedRead) -> f64 {
+        f64::INFINITY
+    }
 }
 
 impl TableInventory for SnapshotEnv {
@@ -86,17 +108,35 @@ impl TableInventory for SnapshotEnv {
         Ok(Inventory {
             tables,
             source: InventorySource::Snapshot,
+            why: "the snapshot file".to_string(),
         })
+    }
+
+    async fn table(
+        &self,
+        scope: &Scope,
+        name: &str,
+        _with_tags: bool,
+    ) -> Result<Option<Table>, Error> {
+        self.check_account(scope)?;
+        Ok(self
+            .snapshot
+            .regions
+            .iter()
+            .filter(|r| r.catalog.region == scope.region)
+            .flat_map(|r| &r.tables)
+            .find(|t| t.name == name)
+            .cloned())
     }
 }
 
 impl ComplianceHistory for SnapshotEnv {
-    /// A snapshot has no Config history: nothing to clear.
-    async fn reported_resources(
+    /// A snapshot has no Config history: every verdict is new.
+    async fn recorded_results(
         &self,
         _scope: &Scope,
         _rule_name: &str,
-    ) -> Result<Vec<(String, String)>, Error> {
+    ) -> Result<Vec<Recorded>, Error> {
         Ok(Vec::new())
     }
 }
@@ -196,13 +236,24 @@ impl<E: BackupCatalog + Sync> BackupCatalog for Recording<E> {
     async fn region_catalog(
         &self,
         scope: &Scope,
-        with_vaults: bool,
+        freshness: Freshness,
     ) -> Result<Arc<RegionCatalog>, Error> {
-        self.inner.region_catalog(scope, with_vaults).await
+        self.inner.region_catalog(scope, freshness).await
+    }
+}
+
+impl<E: PassLog> PassLog for Recording<E> {
+    fn last_pass_started(&self, scope: &Scope) -> Option<DateTime<Utc>> {
+        self.inner.last_pass_started(scope)
     }
 
-    fn invalidate(&self, scope: &Scope) {
-        self.inner.invalidate(scope)
+    /// Nothing was put, so the pass answers no later event.
+    fn pass_done(&self, _scope: &Scope, _started: DateTime<Utc>) {}
+}
+
+impl<E: Pacing> Pacing for Recording<E> {
+    fn reads_per_second(&self, read: PacedRead) -> f64 {
+        self.inner.reads_per_second(read)
     }
 }
 
@@ -215,15 +266,24 @@ impl<E: TableInventory + Sync> TableInventory for Recording<E> {
     ) -> Result<Inventory, Error> {
         self.inner.tables(scope, with_tags, deadline).await
     }
+
+    async fn table(
+        &self,
+        scope: &Scope,
+        name: &str,
+        with_tags: bool,
+    ) -> Result<Option<Table>, Error> {
+        self.inner.table(scope, name, with_tags).await
+    }
 }
 
 impl<E: ComplianceHistory + Sync> ComplianceHistory for Recording<E> {
-    async fn reported_resources(
+    async fn recorded_results(
         &self,
         scope: &Scope,
         rule_name: &str,
-    ) -> Result<Vec<(String, String)>, Error> {
-        self.inner.reported_resources(scope, rule_name).await
+    ) -> Result<Vec<Recorded>, Error> {
+        self.inner.recorded_results(scope, rule_name).await
     }
 }
 

@@ -200,6 +200,12 @@ impl RuleParameters {
         Ok(p)
     }
 
+    /// Whether the scope parameters or the exemption tag look at a table's tags, so they must
+    /// be known before [`RuleParameters::excludes`] can answer.
+    pub fn filters_on_tags(&self) -> bool {
+        self.resource_tags.is_some() || self.policy.exemption_tag.is_some()
+    }
+
     /// Why a table is outside the parameters' scope, or `None` when it is in scope.
     pub fn excludes(&self, table: &Table) -> Option<String> {
         if let Some((k, v)) = &self.policy.exemption_tag {

@@ -4,7 +4,8 @@
 
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::{Evaluation, RecoveryPoint, RegionCatalog, Table, Tags};
+use crate::model::{Evaluation, Recorded, RecoveryPoint, RegionCatalog, Table, Tags};
+use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,18 +22,65 @@ pub struct Scope {
     pub role_arn: Option<String>,
 }
 
-/// Reads a Region's AWS Backup configuration: settings, plans, rules and selections.
+/// How old a catalog may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// A catalog cached within its TTL will do: one table's change event.
+    Cached,
+    /// Read the catalog again, reusing only what cannot have changed (a plan's rules under the
+    /// same `VersionId`, selections by ID): every pass over many tables, so no pass is decided
+    /// from an old catalog.
+    Revalidate,
+}
+
+/// Reads a Region's AWS Backup configuration: settings, plans, rules, selections and vaults.
 pub trait BackupCatalog {
     /// The complete catalog of the scope's account and Region, or an error; never a partial one.
-    /// With `with_vaults`, the catalog also describes every vault the rules target.
+    /// It always carries the Region's vault list, so a plan whose target vault was deleted is
+    /// known (spec §9).
     fn region_catalog(
         &self,
         scope: &Scope,
-        with_vaults: bool,
+        freshness: Freshness,
     ) -> impl Future<Output = Result<Arc<RegionCatalog>, Error>> + Send;
+}
 
-    /// Forgets any cached catalog of the scope, so the next read sees a change just made.
-    fn invalidate(&self, scope: &Scope);
+/// What this container remembers of its own passes, so a burst of backup-change events costs
+/// one pass: an event captured before the last pass started is already reflected in it.
+pub trait PassLog {
+    /// When the last successful pass over the scope started, in this container.
+    fn last_pass_started(&self, scope: &Scope) -> Option<DateTime<Utc>>;
+    /// Records a successful pass that started at `started`.
+    fn pass_done(&self, scope: &Scope, started: DateTime<Utc>);
+}
+
+/// How fast paced reads go, so a pass can tell before it starts whether it can finish in time.
+pub trait Pacing {
+    /// Sustained requests per second for one kind of paced read.
+    fn reads_per_second(&self, read: PacedRead) -> f64;
+}
+
+/// The kinds of paced reads a pass makes per table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacedRead {
+    /// `backup:ListRecoveryPointsByResource`, one per covered table under
+    /// `maxRecoveryPointAgeHours`.
+    RecoveryPoints,
+    /// `dynamodb:DescribeTable`, one per table Config still reports but its inventory lacks.
+    DescribeTable,
+    /// `config:PutEvaluations`, one per 100 evaluations.
+    PutEvaluations,
+}
+
+impl PacedRead {
+    /// The IAM action, as errors name it.
+    pub fn action(self) -> &'static str {
+        match self {
+            PacedRead::RecoveryPoints => "backup:ListRecoveryPointsByResource",
+            PacedRead::DescribeTable => "dynamodb:DescribeTable",
+            PacedRead::PutEvaluations => "config:PutEvaluations",
+        }
+    }
 }
 
 /// Reads a table's recovery points, for `maxRecoveryPointAgeHours`.
@@ -76,6 +124,8 @@ pub struct Inventory {
     pub tables: Vec<Table>,
     /// Where they came from.
     pub source: InventorySource,
+    /// Why that source: e.g. that the recorder is stopped, so Config's inventory is frozen.
+    pub why: String,
 }
 
 /// Lists every table of an account and Region, for periodic passes.
@@ -89,16 +139,26 @@ pub trait TableInventory {
         with_tags: bool,
         deadline: Option<Instant>,
     ) -> impl Future<Output = Result<Inventory, Error>> + Send;
+
+    /// One table from DynamoDB itself (`DescribeTable`, and its tags when `with_tags`), or
+    /// `None` when DynamoDB answers that it does not exist: the only proof a table is gone.
+    fn table(
+        &self,
+        scope: &Scope,
+        name: &str,
+        with_tags: bool,
+    ) -> impl Future<Output = Result<Option<Table>, Error>> + Send;
 }
 
-/// What Config currently shows for this rule, so stale results can be cleared.
+/// What Config keeps for this rule, so a pass puts only what changed.
 pub trait ComplianceHistory {
-    /// `(resource type, resource id)` of every COMPLIANT or NON_COMPLIANT result of the rule.
-    fn reported_resources(
+    /// Every COMPLIANT, NON_COMPLIANT and NOT_APPLICABLE result Config keeps for the rule in
+    /// the scope's account and Region.
+    fn recorded_results(
         &self,
         scope: &Scope,
         rule_name: &str,
-    ) -> impl Future<Output = Result<Vec<(String, String)>, Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<Recorded>, Error>> + Send;
 }
 
 /// Reads a table's tags when the configuration item did not carry them.
@@ -124,6 +184,8 @@ pub trait ConfigItems {
 /// Sends evaluations to Config.
 pub trait EvaluationSink {
     /// One `PutEvaluations` call of at most 100 evaluations; returns the ones Config rejected.
+    /// A rejected evaluation that matches none of those sent is an error, never re-sent: the
+    /// rule puts only verdicts it decided.
     fn put_evaluations(
         &self,
         scope: &Scope,

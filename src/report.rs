@@ -291,6 +291,9 @@ pub fn write_explanation_text(
             PlanState::Active => String::new(),
             PlanState::Deleted(d) => format!("\n  deleted on {d}: cannot cover"),
             PlanState::NoRules => "\n  no rules, so nothing is scheduled: cannot cover".to_string(),
+            PlanState::VaultMissing(v) => {
+                format!("\n  targets backup vault {v}, which no longer exists: cannot cover")
+            }
             PlanState::OtherScope => format!(
                 "\n  lives in account {} Region {}: cannot cover this table",
                 plan.account, plan.region
@@ -405,6 +408,7 @@ pub fn write_explanation_json(
                 PlanState::Active => "active".to_string(),
                 PlanState::Deleted(d) => format!("deleted {d}"),
                 PlanState::NoRules => "no rules".to_string(),
+                PlanState::VaultMissing(v) => format!("target vault {v} missing"),
                 PlanState::OtherScope => format!("in account {} Region {}", t.plan.account, t.plan.region),
             };
             serde_json::json!({

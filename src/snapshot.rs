@@ -389,14 +389,18 @@ fn convert_region(account: &str, region: String, r: RegionFile) -> Result<Region
         }
         tables.push(table);
     }
+    // `BackupVaults`, when present, is the Region's whole vault list (as `ListBackupVaults`
+    // gives it), so a rule's target absent from it is a vault found missing (spec §9).
+    let mut catalog = RegionCatalog {
+        account: account.to_string(),
+        region,
+        settings,
+        plans,
+        vaults,
+    };
+    catalog.mark_missing_vaults();
     Ok(RegionSnapshot {
-        catalog: RegionCatalog {
-            account: account.to_string(),
-            region,
-            settings,
-            plans,
-            vaults,
-        },
+        catalog,
         tables,
         recovery_points,
     })
@@ -517,6 +521,7 @@ fn convert_plan(path: &str, account: &str, region: &str, p: PlanFile) -> Result<
                     .into_iter()
                     .map(|c| c.destination_backup_vault_arn)
                     .collect(),
+                vault_missing: false,
             })
             .collect(),
         selections,

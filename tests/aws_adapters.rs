@@ -46,6 +46,7 @@ async fn run(env: &AwsEnv, event: Value) -> Result<Vec<Evaluation>, Error> {
         account: Some(OWN.into()),
         region: Some("us-east-1".into()),
         deadline: None,
+        ..Caller::default()
     };
     rule::handle(&inv, env, &caller)
         .await
@@ -256,11 +257,13 @@ async fn a_rejection_naming_a_resource_we_never_sent_still_counts_as_a_failure()
     // GIVEN Config reports failures whose resource IDs match none of the evaluations sent
     let (fake, env) = demo().await;
     fake.reject_evaluations_unmatched(10);
-    // THEN they are sent again and finally reported, never silently counted as put
+    // THEN they are reported at once, never re-sent as a verdict the rule did not decide, and
+    // never silently counted as put
     let err = run(&env, fixture("change-covered.json")).await.unwrap_err();
     assert!(matches!(err, Error::FailedEvaluations { .. }), "{err}");
     assert!(err.to_string().contains("ORDERS"), "{err}");
-    assert_eq!(fake.count("PutEvaluations"), rule::PUT_ATTEMPTS as usize);
+    assert!(err.to_string().contains("did not send"), "{err}");
+    assert_eq!(fake.count("PutEvaluations"), 1);
 }
 
 #[tokio::test]

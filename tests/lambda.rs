@@ -200,12 +200,23 @@ async fn the_lambda_binary_handles_every_fixture_end_to_end() {
     // One catalog load for the function's own account and Region, one for the member's, and
     // one more after the backup change dropped the cache.
     assert_eq!(fake.count("DescribeRegionSettings"), 3);
+    // The backup change decided the 11 tables and the selection, and put only what Config did
+    // not already keep: the tables the earlier events had put unchanged were left alone.
     let backup_put = puts.last().expect("the backup change put");
-    assert_eq!(
-        backup_put.evaluations.len(),
-        12,
-        "11 tables and the selection"
-    );
+    let Some(Outcome::Response { body, .. }) = outcomes
+        .iter()
+        .find(|o| matches!(o, Outcome::Response { id, .. } if id.ends_with("backup-selection-change.json")))
+    else {
+        panic!("the backup change answered")
+    };
+    assert_eq!(body["decided"], 12, "11 tables and the selection");
+    let unchanged = body["unchanged"].as_u64().unwrap_or_default() as usize;
+    assert!(unchanged >= 1, "{body}");
+    assert_eq!(backup_put.evaluations.len(), 12 - unchanged, "{body}");
+    assert!(backup_put
+        .evaluations
+        .iter()
+        .any(|e| e["ComplianceResourceType"] == "AWS::Backup::BackupSelection"));
 
     // AND the logs are JSON, one decision line per evaluated resource, with no secret in them
     let decisions: Vec<Value> = logs
@@ -213,8 +224,15 @@ async fn the_lambda_binary_handles_every_fixture_end_to_end() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["fields"]["message"] == "decision")
         .collect();
-    let evaluations: usize = puts.iter().map(|p| p.evaluations.len()).sum();
-    assert_eq!(decisions.len(), evaluations, "logs:\n{logs}");
+    // Every decision is logged, put or not: a pass also decides what it leaves unchanged.
+    let decided: u64 = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Response { body, .. } => body["decided"].as_u64(),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(decisions.len() as u64, decided, "logs:\n{logs}");
     assert!(
         decisions
             .iter()

@@ -232,6 +232,7 @@ async fn change(
         account: Some(OWN.into()),
         region: Some("us-east-1".into()),
         deadline: None,
+        ..Caller::default()
     };
     rule::handle(&decode_payload(event)?, env, &caller)
         .await
@@ -267,8 +268,10 @@ async fn the_lambda_path_reads_vaults_once_and_recovery_points_per_covered_table
         "{}",
         m.annotation
     );
-    // Three target vaults, described once and cached with the catalog.
-    assert_eq!(fake.count("DescribeBackupVault"), 3);
+    // The Region's vaults, listed once with the catalog (one page of two, one of one) and
+    // cached with it; never described one by one.
+    assert_eq!(fake.count("ListBackupVaults"), 2);
+    assert_eq!(fake.count("DescribeBackupVault"), 0);
 
     let copies = json!({"crossRegionList": "us-west-2"});
     assert_eq!(
@@ -337,7 +340,7 @@ async fn a_failed_vault_read_fails_the_invocation_without_a_verdict() {
     let fake = FakeAws::start().await;
     fake.load_snapshot(&demo_snapshot());
     fake.fail(
-        "DescribeBackupVault",
+        "ListBackupVaults",
         crate::util::fake_aws::Fault::AccessDenied,
         1,
     );
@@ -351,9 +354,6 @@ async fn a_failed_vault_read_fails_the_invocation_without_a_verdict() {
     .await
     .unwrap_err();
     assert_eq!(err.error_type(), "AccessDenied");
-    assert!(
-        err.to_string().contains("backup:DescribeBackupVault"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("backup:ListBackupVaults"), "{err}");
     assert!(fake.puts().is_empty());
 }

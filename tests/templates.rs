@@ -52,10 +52,11 @@ fn set(list: impl IntoIterator<Item = &'static str>) -> BTreeSet<String> {
 }
 
 fn without_logs(actions: BTreeSet<String>) -> BTreeSet<String> {
-    // The Lambda service writes the function's logs with its role; the code calls no logs API.
+    // The Lambda service writes the function's logs, and sends failed invocations to the
+    // OnFailure queue, with its role; the code calls no logs, SQS or KMS API.
     actions
         .into_iter()
-        .filter(|a| !a.starts_with("logs:"))
+        .filter(|a| !a.starts_with("logs:") && !a.starts_with("sqs:") && !a.starts_with("kms:"))
         .collect()
 }
 
@@ -135,9 +136,28 @@ fn config_may_invoke_only_on_behalf_of_this_account_or_organization() {
         p["Properties"]["Principal"].as_str(),
         Some("config.amazonaws.com")
     );
+    // PrincipalOrgID never matches a service principal, so it would deny every member account;
+    // the organization boundary is the central role's AssumeRole condition instead.
     assert!(
-        !p["Properties"]["PrincipalOrgID"].is_null(),
-        "scoped to the organization"
+        p["Properties"]["PrincipalOrgID"].is_null(),
+        "PrincipalOrgID would deny member accounts' Config"
+    );
+    let central = &org["Resources"]["CentralRole"]["Properties"]["Policies"];
+    let assume = central
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|s| s["Action"].as_str() == Some("sts:AssumeRole"))
+        .expect("the central role assumes member roles");
+    assert!(
+        !assume["Condition"]["StringEquals"]["aws:ResourceOrgID"].is_null(),
+        "member roles are assumed only inside the organization"
     );
 
     let member = template("member-role.yaml");
@@ -240,15 +260,26 @@ fn the_action_list_matches_the_calls_in_the_code() {
     // action of the deployed paths is named there (sts:AssumeRole is made by the SDK's
     // assume-role provider).
     let mut named = BTreeSet::new();
-    for entry in std::fs::read_dir(repo_path("src/aws")).unwrap() {
-        let path = entry.unwrap().path();
+    let mut files = Vec::new();
+    let mut dirs = vec![repo_path("src/aws")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
         if path.file_name().is_some_and(|n| n == "actions.rs") {
             continue; // the list itself
         }
         let text = std::fs::read_to_string(path).unwrap();
         for chunk in text.split('"').skip(1).step_by(2) {
             let service = chunk.split(':').next().unwrap_or_default();
-            if ["backup", "config", "dynamodb", "sts"].contains(&service)
+            if ["backup", "config", "dynamodb", "sts", "tag"].contains(&service)
                 && chunk.len() > service.len() + 1
                 && chunk[service.len() + 1..]
                     .chars()

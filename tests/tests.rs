@@ -13,5 +13,6 @@ mod lambda;
 mod matcher_props;
 mod periodic;
 mod policy;
+mod real_account;
 mod templates;
 mod vectors;

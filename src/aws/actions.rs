@@ -11,9 +11,8 @@ pub enum ActionPath {
     Rule,
     /// The organization variant's central role: assuming the member roles.
     CrossAccount,
-    /// Policy parameters: vault lock (`DescribeBackupVault`) and recovery point age
-    /// (`ListRecoveryPointsByResource`). The templates grant them, since parameters can change
-    /// without redeploying the function.
+    /// Policy parameters: recovery point age (`ListRecoveryPointsByResource`). The templates
+    /// grant it, since parameters can change without redeploying the function.
     Policy,
     /// Only the CLI's live modes (run with the user's own credentials, never deployed).
     Cli,
@@ -26,15 +25,20 @@ pub const ACTIONS: &[(&str, ActionPath)] = &[
     ("backup:GetBackupPlan", ActionPath::Rule),
     ("backup:ListBackupSelections", ActionPath::Rule),
     ("backup:GetBackupSelection", ActionPath::Rule),
+    ("backup:ListBackupVaults", ActionPath::Rule),
     ("config:PutEvaluations", ActionPath::Rule),
     ("config:GetResourceConfigHistory", ActionPath::Rule),
     ("config:DescribeConfigurationRecorders", ActionPath::Rule),
+    (
+        "config:DescribeConfigurationRecorderStatus",
+        ActionPath::Rule,
+    ),
     ("config:SelectResourceConfig", ActionPath::Rule),
     ("config:GetComplianceDetailsByConfigRule", ActionPath::Rule),
     ("dynamodb:ListTagsOfResource", ActionPath::Rule),
     ("dynamodb:ListTables", ActionPath::Rule),
     ("dynamodb:DescribeTable", ActionPath::Rule),
-    ("backup:DescribeBackupVault", ActionPath::Policy),
+    ("tag:GetResources", ActionPath::Rule),
     ("backup:ListRecoveryPointsByResource", ActionPath::Policy),
     ("sts:AssumeRole", ActionPath::CrossAccount),
     ("sts:GetCallerIdentity", ActionPath::Cli),

@@ -1,6 +1,6 @@
 //! Reading a Region's AWS Backup catalog: `DescribeRegionSettings`, `ListBackupPlans`,
-//! `GetBackupPlan`, `ListBackupSelections`, `GetBackupSelection`, paged to exhaustion, at most
-//! eight calls in flight. Any failure fails the whole load: a partial catalog could turn a
+//! `GetBackupPlan`, `ListBackupSelections`, `GetBackupSelection` and `ListBackupVaults`, paged
+//! to exhaustion, at most eight calls in flight. Any failure fails the whole load: a partial catalog could turn a
 //! missing selection into a false NON_COMPLIANT, or a missing exclusion into a false COMPLIANT.
 
 use super::error::classify;
@@ -35,7 +35,6 @@ pub(crate) async fn load_catalog(
     pace: &Pacer,
     scope: &Scope,
     previous: Option<&RegionCatalog>,
-    with_vaults: bool,
 ) -> Result<RegionCatalog, Error> {
     let role = scope.role_arn.as_deref();
     pace.acquire().await;
@@ -173,52 +172,55 @@ pub(crate) async fn load_catalog(
             selections,
         })
         .collect();
-    let vaults = if with_vaults {
-        Some(load_vaults(client, pace, role, &plans).await?)
-    } else {
-        None
-    };
-    Ok(RegionCatalog {
+    let mut catalog = RegionCatalog {
         account: scope.account.clone(),
         region: scope.region.clone(),
         settings,
         plans,
-        vaults,
-    })
+        vaults: Some(list_vaults(client, pace, role).await?),
+    };
+    catalog.mark_missing_vaults();
+    Ok(catalog)
 }
 
-/// `DescribeBackupVault` for every vault a rule targets, once each.
-async fn load_vaults(
+/// `ListBackupVaults`: every vault of the Region, with its lock settings. Not
+/// `DescribeBackupVault`: for a vault that does not exist it answers 403 AccessDenied, so a
+/// deleted vault would look like a missing permission and fail the pass (spec §9). A target
+/// vault absent from this list is missing.
+async fn list_vaults(
     client: &Client,
     pace: &Pacer,
     role: Option<&str>,
-    plans: &[BackupPlan],
 ) -> Result<BTreeMap<String, Vault>, Error> {
-    let names: std::collections::BTreeSet<String> = plans
-        .iter()
-        .flat_map(|p| &p.rules)
-        .filter_map(|r| r.target_vault.clone())
-        .collect();
-    stream::iter(names)
-        .map(|name| async move {
-            pace.acquire().await;
-            let out = client
-                .describe_backup_vault()
-                .backup_vault_name(&name)
-                .send()
-                .await
-                .map_err(|e| classify("backup:DescribeBackupVault", role, e))?;
-            let vault = Vault {
-                name: name.clone(),
-                locked: out.locked().unwrap_or(false),
-                min_retention_days: out.min_retention_days(),
-                max_retention_days: out.max_retention_days(),
+    let mut vaults = BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        pace.acquire().await;
+        let page = client
+            .list_backup_vaults()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| classify("backup:ListBackupVaults", role, e))?;
+        for v in page.backup_vault_list() {
+            let Some(name) = v.backup_vault_name() else {
+                continue;
             };
-            Ok::<_, Error>((name, vault))
-        })
-        .buffered(MAX_IN_FLIGHT)
-        .try_collect()
-        .await
+            vaults.insert(
+                name.to_string(),
+                Vault {
+                    name: name.to_string(),
+                    locked: v.locked().unwrap_or(false),
+                    min_retention_days: v.min_retention_days(),
+                    max_retention_days: v.max_retention_days(),
+                },
+            );
+        }
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => return Ok(vaults),
+        }
+    }
 }
 
 /// `ListRecoveryPointsByResource` for one table, paged to exhaustion.
@@ -271,25 +273,32 @@ async fn get_rules(
         .send()
         .await
         .map_err(|e| classify("backup:GetBackupPlan", role, e))?;
-    Ok(out
-        .backup_plan()
-        .map(|p| {
-            p.rules()
+    // A plan with no rules is an answer (`Rules: []`); a response with no plan is not.
+    let plan = out.backup_plan().ok_or_else(|| Error::Aws {
+        action: "backup:GetBackupPlan",
+        kind: crate::error::AwsErrorKind::Service,
+        code: None,
+        message: format!("the response for plan {plan_id} has no BackupPlan"),
+        role: role.map(str::to_string),
+        source: "empty GetBackupPlan response".into(),
+    })?;
+    Ok(plan
+        .rules()
+        .iter()
+        .map(|r| BackupRule {
+            name: r.rule_name().to_string(),
+            target_vault: Some(r.target_backup_vault_name().to_string()),
+            schedule: r.schedule_expression().map(str::to_string),
+            delete_after_days: r.lifecycle().and_then(|l| l.delete_after_days()),
+            copy_destinations: r
+                .copy_actions()
                 .iter()
-                .map(|r| BackupRule {
-                    name: r.rule_name().to_string(),
-                    target_vault: Some(r.target_backup_vault_name().to_string()),
-                    schedule: r.schedule_expression().map(str::to_string),
-                    delete_after_days: r.lifecycle().and_then(|l| l.delete_after_days()),
-                    copy_destinations: r
-                        .copy_actions()
-                        .iter()
-                        .map(|c| c.destination_backup_vault_arn().to_string())
-                        .collect(),
-                })
-                .collect()
+                .map(|c| c.destination_backup_vault_arn().to_string())
+                .collect(),
+            // Set once the Region's vaults are listed.
+            vault_missing: false,
         })
-        .unwrap_or_default())
+        .collect())
 }
 
 async fn get_selection(

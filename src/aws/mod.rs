@@ -2,7 +2,7 @@
 //!
 //! Clients are built once per (account, Region, role) and kept for the life of the process, so a
 //! warm Lambda reuses connections and assumed-role credentials. Catalogs are cached per account
-//! and Region for `CATALOG_CACHE_TTL_SECONDS`.
+//! and Region for `CATALOG_CACHE_TTL_SECONDS` (at most [`MAX_CACHE_TTL`]).
 
 pub mod actions;
 mod backup;
@@ -10,30 +10,47 @@ mod config;
 mod dynamodb;
 mod error;
 pub mod pace;
+mod tagging;
 
-use crate::cache::CatalogCache;
-use crate::error::Error;
+use crate::cache::{CatalogCache, PassLedger};
+use crate::error::{AwsErrorKind, Error};
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::{Evaluation, RecoveryPoint, RegionCatalog, RegionSnapshot, Snapshot, Tags};
+use crate::model::{
+    Evaluation, Recorded, RecoveryPoint, RegionCatalog, RegionSnapshot, Snapshot, Table, Tags,
+};
 use crate::ports::{
-    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Inventory, InventorySource,
-    RecoveryPoints, Scope, TableInventory, TableTags,
+    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Freshness, Inventory,
+    InventorySource, PacedRead, Pacing, PassLog, RecoveryPoints, Scope, TableInventory, TableTags,
 };
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_backup::config::ProvideCredentials;
 use aws_sdk_backup::config::SharedCredentialsProvider;
 use pace::Pacer;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 /// The environment variable that sets the catalog cache TTL, in seconds.
 pub const CACHE_TTL_VAR: &str = "CATALOG_CACHE_TTL_SECONDS";
 /// The default catalog cache TTL.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
+/// The longest catalog cache TTL: change events may be decided from a catalog this old (passes
+/// always revalidate), so it stays at minutes.
+pub const MAX_CACHE_TTL: Duration = Duration::from_secs(900);
+/// The environment variable that tells the function its reserved concurrency, so each
+/// container paces at its share of the account-wide rates.
+pub const CONCURRENCY_VAR: &str = "RESERVED_CONCURRENCY";
+/// The environment variable that sets the refresh age of unchanged results, in days.
+pub const REFRESH_DAYS_VAR: &str = "RESULT_REFRESH_DAYS";
+/// `DescribeTable` calls a second a pass expects (eight in flight); DynamoDB's control plane
+/// publishes no rate for it.
+pub const DESCRIBE_RATE: f64 = 20.0;
+/// `PutEvaluations` calls a second a pass expects.
+pub const PUT_RATE: f64 = 5.0;
 /// The environment variable that sets the pace of `ListTagsOfResource` in fallback inventories.
 pub const TAG_RATE_VAR: &str = "TAG_READS_PER_SECOND";
 /// DynamoDB's documented limit for `ListTagsOfResource`: 10 requests per second per account.
@@ -57,6 +74,11 @@ pub struct Settings {
     pub attempt_timeout: Duration,
     /// The first retry's backoff; the SDK doubles it, with jitter, up to 20 s.
     pub retry_initial_backoff: Duration,
+    /// How many containers may run at once (the function's reserved concurrency); the pacing
+    /// rates are account-wide, so each container takes its share.
+    pub concurrency: u32,
+    /// How old an unchanged result may grow before a pass puts it again.
+    pub refresh_days: u32,
 }
 
 impl Default for Settings {
@@ -67,6 +89,8 @@ impl Default for Settings {
             backup_reads_per_second: DEFAULT_BACKUP_RATE,
             attempt_timeout: Duration::from_secs(10),
             retry_initial_backoff: Duration::from_secs(1),
+            concurrency: 1,
+            refresh_days: crate::rule::reconcile::DEFAULT_REFRESH_DAYS,
         }
     }
 }
@@ -116,7 +140,15 @@ impl Settings {
                 "RETRY_INITIAL_BACKOFF_MS",
                 defaults.retry_initial_backoff,
             )?,
+            concurrency: rate_from_env(CONCURRENCY_VAR, 1)?,
+            refresh_days: rate_from_env(REFRESH_DAYS_VAR, defaults.refresh_days)?,
         })
+    }
+
+    /// A rate per container: the account-wide rate divided among the containers that may run
+    /// at once, never below one a second.
+    fn share(&self, rate: u32) -> u32 {
+        (rate / self.concurrency.max(1)).max(1)
     }
 }
 
@@ -130,23 +162,94 @@ struct Clients {
     backup: aws_sdk_backup::Client,
     config: aws_sdk_config::Client,
     dynamodb: aws_sdk_dynamodb::Client,
+    tagging: aws_sdk_resourcegroupstagging::Client,
     backup_pace: Pacer,
     tag_pace: Pacer,
+}
+
+/// An assume-role provider whose first session was already fetched (to fail early, naming the
+/// role): the clients start with it instead of assuming the role a second time, and the inner
+/// provider refreshes after it.
+#[derive(Debug)]
+struct Primed {
+    first: std::sync::Mutex<Option<aws_credential_types::Credentials>>,
+    inner: AssumeRoleProvider,
+}
+
+impl ProvideCredentials for Primed {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        match self.first.lock().ok().and_then(|mut f| f.take()) {
+            Some(c) => aws_credential_types::provider::future::ProvideCredentials::ready(Ok(c)),
+            None => self.inner.provide_credentials(),
+        }
+    }
+}
+
+/// Marks a response the SDK could not deserialize as transient. The standard classifiers leave
+/// it alone, so one truncated body would fail a whole pass that a retry would have saved.
+#[derive(Debug)]
+struct RetryUnreadableResponses;
+
+impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry
+    for RetryUnreadableResponses
+{
+    fn classify_retry(
+        &self,
+        ctx: &aws_smithy_runtime_api::client::interceptors::context::InterceptorContext,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryAction {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryAction;
+        let Some(Err(e)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        // A body cut short surfaces as an unhandled operation error whose source is the JSON
+        // reader's own error.
+        let unreadable = e.is_response_error()
+            || e.as_operation_error().is_some_and(|op| {
+                let mut source: Option<&(dyn std::error::Error + 'static)> = Some(op);
+                while let Some(err) = source {
+                    if err
+                        .downcast_ref::<aws_smithy_json::deserialize::error::DeserializeError>()
+                        .is_some()
+                    {
+                        return true;
+                    }
+                    source = err.source();
+                }
+                false
+            });
+        if unreadable {
+            RetryAction::transient_error()
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "RetryUnreadableResponses"
+    }
 }
 
 /// The ports served by AWS.
 #[derive(Debug)]
 pub struct AwsEnv {
     base: SdkConfig,
-    clients: Mutex<HashMap<Scope, Arc<Clients>>>,
+    clients: tokio::sync::Mutex<HashMap<Scope, Arc<Clients>>>,
     cache: CatalogCache,
+    passes: PassLedger,
     settings: Settings,
 }
 
-/// Reads the cache TTL from the environment: unset means the default, `0` disables the cache.
+/// Reads the cache TTL from the environment: unset means the default, `0` disables the cache,
+/// and anything above [`MAX_CACHE_TTL`] is capped to it (with a warning), so no change event is
+/// decided from a catalog older than minutes.
 pub fn cache_ttl_from_env() -> Result<Duration, Error> {
-    match std::env::var(CACHE_TTL_VAR) {
-        Err(_) => Ok(DEFAULT_CACHE_TTL),
+    let ttl = match std::env::var(CACHE_TTL_VAR) {
+        Err(_) => return Ok(DEFAULT_CACHE_TTL),
         Ok(v) => v
             .trim()
             .parse::<u64>()
@@ -154,8 +257,17 @@ pub fn cache_ttl_from_env() -> Result<Duration, Error> {
             .map_err(|_| Error::InvalidParameters {
                 name: format!("environment variable {CACHE_TTL_VAR}"),
                 expected: format!("a whole number of seconds (0 disables the cache), got `{v}`"),
-            }),
+            })?,
+    };
+    if ttl > MAX_CACHE_TTL {
+        warn!(
+            requested = ttl.as_secs(),
+            used = MAX_CACHE_TTL.as_secs(),
+            "{CACHE_TTL_VAR} is capped"
+        );
+        return Ok(MAX_CACHE_TTL);
     }
+    Ok(ttl)
 }
 
 impl AwsEnv {
@@ -170,8 +282,9 @@ impl AwsEnv {
     pub fn new(base: SdkConfig, settings: Settings) -> AwsEnv {
         AwsEnv {
             base,
-            clients: Mutex::new(HashMap::new()),
-            cache: CatalogCache::new(settings.cache_ttl),
+            clients: tokio::sync::Mutex::new(HashMap::new()),
+            cache: CatalogCache::new(settings.cache_ttl.min(MAX_CACHE_TTL)),
+            passes: PassLedger::default(),
             settings,
         }
     }
@@ -181,9 +294,13 @@ impl AwsEnv {
         self.base.region().map(|r| r.to_string())
     }
 
-    async fn clients(&self, scope: &Scope) -> Arc<Clients> {
-        if let Some(c) = self.clients.lock().ok().and_then(|m| m.get(scope).cloned()) {
-            return c;
+    /// The clients of a scope, built once. For an assumed role, the role is assumed here, so a
+    /// role that cannot be assumed fails as `AccessDenied` naming it, before any read.
+    async fn clients(&self, scope: &Scope) -> Result<Arc<Clients>, Error> {
+        // An async lock: two invocations must not both assume the role for one new scope.
+        let mut known = self.clients.lock().await;
+        if let Some(c) = known.get(scope) {
+            return Ok(c.clone());
         }
         let region = Region::new(scope.region.clone());
         let mut builder = self.base.to_builder();
@@ -210,36 +327,64 @@ impl AwsEnv {
                 .configure(&self.base)
                 .build()
                 .await;
-            builder.set_credentials_provider(Some(SharedCredentialsProvider::new(provider)));
+            let first = provider
+                .provide_credentials()
+                .await
+                .map_err(|e| Error::Aws {
+                    action: "sts:AssumeRole",
+                    kind: AwsErrorKind::AccessDenied,
+                    code: None,
+                    message: format!("cannot assume role {role}: {e}"),
+                    role: Some(role.clone()),
+                    source: Box::new(e),
+                })?;
+            let primed = Primed {
+                first: std::sync::Mutex::new(Some(first)),
+                inner: provider,
+            };
+            builder.set_credentials_provider(Some(SharedCredentialsProvider::new(primed)));
         }
         let config = builder.build();
+        let backup_rate = self.settings.share(self.settings.backup_reads_per_second);
+        let tag_rate = self.settings.share(self.settings.tag_reads_per_second);
+        // A 200 whose body cannot be read (cut off by a reset or a proxy) is retried like a 5xx.
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&config)
+                        .retry_classifier(RetryUnreadableResponses)
+                        .build(),
+                )
+            };
+        }
         let clients = Arc::new(Clients {
-            backup: aws_sdk_backup::Client::new(&config),
-            config: aws_sdk_config::Client::new(&config),
-            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            backup: client!(aws_sdk_backup),
+            config: client!(aws_sdk_config),
+            dynamodb: client!(aws_sdk_dynamodb),
+            tagging: client!(aws_sdk_resourcegroupstagging),
             // Backup reads may burst so one change event is never slowed; tag reads are paced
             // strictly because DynamoDB documents a hard 10 per second.
-            backup_pace: Pacer::new(
-                self.settings.backup_reads_per_second,
-                self.settings.backup_reads_per_second,
-            ),
-            tag_pace: Pacer::new(self.settings.tag_reads_per_second, 1),
+            backup_pace: Pacer::new(backup_rate, backup_rate),
+            tag_pace: Pacer::new(tag_rate, 1),
         });
-        if let Ok(mut m) = self.clients.lock() {
-            m.insert(scope.clone(), clients.clone());
-        }
-        clients
+        known.insert(scope.clone(), clients.clone());
+        Ok(clients)
     }
 
-    /// Captures one account's Regions into the snapshot model (`snapshot` and `audit`).
-    pub async fn capture(&self, regions: &[String]) -> Result<Snapshot, Error> {
+    /// The account of the credentials in use (`sts:GetCallerIdentity`).
+    pub async fn caller_account(&self) -> Result<String, Error> {
         let sts = aws_sdk_sts::Client::new(&self.base);
         let identity = sts
             .get_caller_identity()
             .send()
             .await
             .map_err(|e| error::classify("sts:GetCallerIdentity", None, e))?;
-        let account = identity.account().unwrap_or_default().to_string();
+        Ok(identity.account().unwrap_or_default().to_string())
+    }
+
+    /// Captures one account's Regions into the snapshot model (`snapshot` and `audit`).
+    pub async fn capture(&self, regions: &[String]) -> Result<Snapshot, Error> {
+        let account = self.caller_account().await?;
         let mut out = Vec::new();
         for region in regions {
             let scope = Scope {
@@ -247,13 +392,13 @@ impl AwsEnv {
                 region: region.clone(),
                 role_arn: None,
             };
-            let clients = self.clients(&scope).await;
-            // Vaults are captured too, so policy parameters can be checked offline.
+            let clients = self.clients(&scope).await?;
+            // The vault list is captured too: policy parameters and missing vaults offline.
             let catalog =
-                backup::load_catalog(&clients.backup, &clients.backup_pace, &scope, None, true)
-                    .await?;
-            let tag_pace = (&clients.tag_pace, self.settings.tag_reads_per_second);
-            let tables = dynamodb::tables(&clients.dynamodb, None, true, tag_pace, None).await?;
+                backup::load_catalog(&clients.backup, &clients.backup_pace, &scope, None).await?;
+            let tags = tagging::table_tags(&clients.tagging, None).await?;
+            let tables =
+                dynamodb::tables(&clients.dynamodb, None, Some(&tags), DESCRIBE_RATE, None).await?;
             info!(region = %region, plans = catalog.plans.len(), tables = tables.len(), "captured");
             out.push(RegionSnapshot {
                 catalog,
@@ -273,15 +418,15 @@ impl BackupCatalog for AwsEnv {
     async fn region_catalog(
         &self,
         scope: &Scope,
-        with_vaults: bool,
+        freshness: Freshness,
     ) -> Result<Arc<RegionCatalog>, Error> {
-        if let Some(c) = self.cache.fresh(&scope.account, &scope.region) {
-            if c.vaults.is_some() || !with_vaults {
+        if freshness == Freshness::Cached {
+            if let Some(c) = self.cache.fresh(&scope.account, &scope.region) {
                 debug!(account = %scope.account, region = %scope.region, "catalog from cache");
                 return Ok(c);
             }
         }
-        let clients = self.clients(scope).await;
+        let clients = self.clients(scope).await?;
         let previous = self.cache.previous(&scope.account, &scope.region);
         let catalog = Arc::new(
             backup::load_catalog(
@@ -289,24 +434,81 @@ impl BackupCatalog for AwsEnv {
                 &clients.backup_pace,
                 scope,
                 previous.as_deref(),
-                with_vaults,
             )
             .await?,
         );
+        let missing: Vec<&str> = catalog
+            .plans
+            .iter()
+            .flat_map(|p| &p.rules)
+            .filter(|r| r.vault_missing)
+            .filter_map(|r| r.target_vault.as_deref())
+            .collect();
         info!(
             account = %scope.account,
             region = %scope.region,
             plans = catalog.plans.len(),
             selections = catalog.plans.iter().map(|p| p.selections.len()).sum::<usize>(),
             vaults = catalog.vaults.as_ref().map_or(0, |v| v.len()),
+            missing_vaults = ?missing,
+            revalidated = freshness == Freshness::Revalidate,
             "catalog loaded"
         );
         self.cache.store(catalog.clone());
         Ok(catalog)
     }
+}
 
-    fn invalidate(&self, scope: &Scope) {
-        self.cache.invalidate(&scope.account, &scope.region);
+impl PassLog for AwsEnv {
+    fn last_pass_started(&self, scope: &Scope) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.passes.last(scope)
+    }
+
+    fn pass_done(&self, scope: &Scope, started: chrono::DateTime<chrono::Utc>) {
+        self.passes.record(scope, started);
+    }
+}
+
+impl Pacing for AwsEnv {
+    fn reads_per_second(&self, read: PacedRead) -> f64 {
+        match read {
+            PacedRead::RecoveryPoints => {
+                f64::from(self.settings.share(self.settings.backup_reads_per_second))
+            }
+            PacedRead::DescribeTable => DESCRIBE_RATE,
+            PacedRead::PutEvaluations => PUT_RATE,
+        }
+    }
+}
+
+impl AwsEnv {
+    /// Tables of Config's inventory whose tags its row did not give are read one by one; one
+    /// deleted meanwhile is left out.
+    async fn config_inventory(
+        &self,
+        clients: &Clients,
+        scope: &Scope,
+    ) -> Result<Vec<Table>, Error> {
+        let role = scope.role_arn.as_deref();
+        let mut tables = Vec::new();
+        for row in config::inventory::tables(&clients.config, scope).await? {
+            let mut table = row.table;
+            if !row.tags_known {
+                match dynamodb::table_tags(
+                    &clients.dynamodb,
+                    &clients.tag_pace,
+                    role,
+                    &table.arn.arn,
+                )
+                .await?
+                {
+                    Some(tags) => table.tags = tags,
+                    None => continue,
+                }
+            }
+            tables.push(table);
+        }
+        Ok(tables)
     }
 }
 
@@ -317,31 +519,69 @@ impl TableInventory for AwsEnv {
         with_tags: bool,
         deadline: Option<Instant>,
     ) -> Result<Inventory, Error> {
-        let clients = self.clients(scope).await;
+        let clients = self.clients(scope).await?;
         let role = scope.role_arn.as_deref();
-        if config::records_tables(&clients.config, role).await? {
+        let liveness = config::inventory::liveness(&clients.config, role).await?;
+        if liveness.live {
             return Ok(Inventory {
-                tables: config::inventory(&clients.config, scope).await?,
+                tables: self.config_inventory(&clients, scope).await?,
                 source: InventorySource::ConfigInventory,
+                why: liveness.why,
             });
         }
-        let tag_pace = (&clients.tag_pace, self.settings.tag_reads_per_second);
+        warn!(account = %scope.account, region = %scope.region, why = %liveness.why,
+            "Config's inventory is not live; reading DynamoDB's");
+        let tags = if with_tags {
+            Some(tagging::table_tags(&clients.tagging, role).await?)
+        } else {
+            None
+        };
         Ok(Inventory {
-            tables: dynamodb::tables(&clients.dynamodb, role, with_tags, tag_pace, deadline)
-                .await?,
+            tables: dynamodb::tables(
+                &clients.dynamodb,
+                role,
+                tags.as_ref(),
+                DESCRIBE_RATE,
+                deadline,
+            )
+            .await?,
             source: InventorySource::DynamoDb,
+            why: liveness.why,
         })
+    }
+
+    async fn table(
+        &self,
+        scope: &Scope,
+        name: &str,
+        with_tags: bool,
+    ) -> Result<Option<Table>, Error> {
+        let clients = self.clients(scope).await?;
+        let role = scope.role_arn.as_deref();
+        let Some(mut table) = dynamodb::describe(&clients.dynamodb, role, name).await? else {
+            return Ok(None);
+        };
+        if with_tags {
+            match dynamodb::table_tags(&clients.dynamodb, &clients.tag_pace, role, &table.arn.arn)
+                .await?
+            {
+                Some(tags) => table.tags = tags,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(table))
     }
 }
 
 impl ComplianceHistory for AwsEnv {
-    async fn reported_resources(
+    async fn recorded_results(
         &self,
         scope: &Scope,
         rule_name: &str,
-    ) -> Result<Vec<(String, String)>, Error> {
-        let clients = self.clients(scope).await;
-        config::reported_resources(&clients.config, scope.role_arn.as_deref(), rule_name).await
+    ) -> Result<Vec<Recorded>, Error> {
+        let clients = self.clients(scope).await?;
+        config::evaluations::recorded_results(&clients.config, scope.role_arn.as_deref(), rule_name)
+            .await
     }
 }
 
@@ -351,7 +591,7 @@ impl RecoveryPoints for AwsEnv {
         scope: &Scope,
         table_arn: &str,
     ) -> Result<Option<Vec<RecoveryPoint>>, Error> {
-        let clients = self.clients(scope).await;
+        let clients = self.clients(scope).await?;
         backup::recovery_points(
             &clients.backup,
             &clients.backup_pace,
@@ -365,14 +605,18 @@ impl RecoveryPoints for AwsEnv {
 
 impl TableTags for AwsEnv {
     async fn table_tags(&self, scope: &Scope, table_arn: &str) -> Result<Tags, Error> {
-        let clients = self.clients(scope).await;
-        dynamodb::table_tags(
-            &clients.dynamodb,
-            &clients.tag_pace,
-            scope.role_arn.as_deref(),
-            table_arn,
-        )
-        .await
+        let clients = self.clients(scope).await?;
+        let role = scope.role_arn.as_deref();
+        dynamodb::table_tags(&clients.dynamodb, &clients.tag_pace, role, table_arn)
+            .await?
+            .ok_or_else(|| Error::Aws {
+                action: "dynamodb:ListTagsOfResource",
+                kind: AwsErrorKind::Service,
+                code: Some("ResourceNotFoundException".into()),
+                message: format!("table {table_arn} no longer exists"),
+                role: role.map(str::to_string),
+                source: "the table was deleted after its change was recorded".into(),
+            })
     }
 }
 
@@ -382,8 +626,8 @@ impl ConfigItems for AwsEnv {
         scope: &Scope,
         summary: &ItemSummary,
     ) -> Result<Option<ConfigItem>, Error> {
-        let clients = self.clients(scope).await;
-        config::config_item(&clients.config, scope.role_arn.as_deref(), summary).await
+        let clients = self.clients(scope).await?;
+        config::items::config_item(&clients.config, scope.role_arn.as_deref(), summary).await
     }
 }
 
@@ -395,8 +639,8 @@ impl EvaluationSink for AwsEnv {
         test_mode: bool,
         evaluations: &[Evaluation],
     ) -> Result<Vec<Evaluation>, Error> {
-        let clients = self.clients(scope).await;
-        config::put_evaluations(
+        let clients = self.clients(scope).await?;
+        config::evaluations::put_evaluations(
             &clients.config,
             scope.role_arn.as_deref(),
             result_token,

@@ -272,6 +272,17 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
                     }
                     None => {
                         let env = Recording::new(AwsEnv::from_env(Settings::from_env()?).await);
+                        // The CLI never assumes a role, so another account's table would be
+                        // judged against the caller's own plans.
+                        let own = env.inner().caller_account().await?;
+                        if let Some(other) = invocation.evaluated_account().filter(|a| *a != own) {
+                            return Err(Error::InvalidEvent {
+                                field: "accountId".into(),
+                                expected: format!(
+                                    "the account of your credentials ({own}); the event is for account {other}. Run invoke with credentials for {other}, or with --snapshot of that account"
+                                ),
+                            });
+                        }
                         let caller = Caller {
                             region: env.inner().default_region(),
                             ..Caller::default()

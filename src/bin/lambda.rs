@@ -18,7 +18,11 @@ fn diagnostic(e: Error) -> Diagnostic {
     }
 }
 
-async fn handle(event: LambdaEvent<Value>, env: &AwsEnv) -> Result<Value, Diagnostic> {
+async fn handle(
+    event: LambdaEvent<Value>,
+    env: &AwsEnv,
+    settings: &Settings,
+) -> Result<Value, Diagnostic> {
     // The function's ARN gives its own account (whether the event's account needs an assumed
     // role) and Region (what a periodic pass evaluates).
     let arn: Vec<&str> = event.context.invoked_function_arn.split(':').collect();
@@ -32,6 +36,7 @@ async fn handle(event: LambdaEvent<Value>, env: &AwsEnv) -> Result<Value, Diagno
         account: part(4),
         region: part(3).or_else(|| std::env::var("AWS_REGION").ok()),
         deadline: Some(Instant::now() + remaining),
+        refresh_after: chrono::Duration::days(i64::from(settings.refresh_days)),
     };
     // The payload is decoded here rather than by the runtime so that a malformed event gets
     // the stable InvalidEvent error type.
@@ -46,10 +51,14 @@ async fn handle(event: LambdaEvent<Value>, env: &AwsEnv) -> Result<Value, Diagno
             .filter(|e| e.compliance.as_str() == c)
             .count()
     };
+    // Counts of what was put; `decided` and `unchanged` tell what reconciliation saved.
     Ok(json!({
         "account": handled.scope.account,
         "region": handled.scope.region,
+        "decided": handled.decided,
         "evaluations": handled.evaluations.len(),
+        "unchanged": handled.unchanged,
+        "coalesced": handled.coalesced,
         "compliant": count("COMPLIANT"),
         "nonCompliant": count("NON_COMPLIANT"),
         "notApplicable": count("NOT_APPLICABLE"),
@@ -61,9 +70,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = Settings::from_env().map_err(|e| Box::new(e) as lambda_runtime::Error)?;
     let env = AwsEnv::from_env(settings).await;
-    let env = &env;
+    let (env, settings) = (&env, &settings);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(event, env).await
+        handle(event, env, settings).await
     }))
     .await
 }

@@ -110,8 +110,9 @@ impl<'a> CatalogIndex<'a> {
             mention: Lookup::default(),
         };
         for plan in &catalog.plans {
-            // A deleted or rule-less plan can never cover; it only matters for reasons.
-            let may_cover = plan.deletion_date.is_none() && !plan.rules.is_empty();
+            // A deleted plan, or one with no rule that can back up, can never cover; it only
+            // matters for reasons.
+            let may_cover = plan.deletion_date.is_none() && plan.rules.iter().any(|r| r.backs_up());
             for selection in &plan.selections {
                 let ordinal = index.entries.len() as u32;
                 index.entries.push((plan, selection));

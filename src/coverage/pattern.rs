@@ -21,8 +21,6 @@ pub enum Ambiguity {
     QuestionMark,
     /// `arn:aws:dynamodb:::table/…`: empty segments, probably lost asterisks (A3).
     EmptySegments,
-    /// `*` may or may not match whitespace in a tag value (A4).
-    StarWhitespace,
     /// A `Conditions` key without the exact `aws:ResourceTag/` prefix (A5).
     ConditionKeyPrefix,
     /// A `ListOfTags` key whose prefix differs from `aws:ResourceTag/` only in case.
@@ -46,9 +44,6 @@ impl fmt::Display for Ambiguity {
             }
             Ambiguity::EmptySegments => f.write_str(
                 "empty Region/account segment matches no real ARN; did you mean arn:aws:dynamodb:*:*:table/*?",
-            ),
-            Ambiguity::StarWhitespace => f.write_str(
-                "AWS Backup documents `*` as non-whitespace characters and this tag value has whitespace",
             ),
             Ambiguity::ConditionKeyPrefix => {
                 f.write_str("condition key lacks the exact `aws:ResourceTag/` prefix")
@@ -255,31 +250,28 @@ pub fn arn_match(pattern: &str, arn: &str) -> Match {
     Match::definite(true)
 }
 
-/// `StringLike` matching of a tag value. `*` may or may not cross whitespace and `?` may or may
-/// not be a wildcard; when the readings disagree the answer is unknown.
+/// `StringLike` matching of a tag value. `*` is "zero or more non-whitespace characters", as
+/// AWS Backup's CLI guide, its console guide and a published test say (spec A4, decided): it
+/// never matches a space, so `prod*` does not match `prod server`. `?` may or may not be a
+/// wildcard (A2); when its readings disagree the answer is unknown.
 pub fn like(pattern: &str, value: &str) -> Match {
-    let base = glob(pattern.as_bytes(), value.as_bytes());
-    let has_q = pattern.contains('?');
-    let has_ws = value.chars().any(char::is_whitespace);
-    if !has_q && !has_ws {
-        return Match::definite(base);
-    }
-    let read = |q, ws| {
+    let read = |q| {
         glob_reading(
             pattern,
             value,
             Reading {
                 question_mark_is_wildcard: q,
-                star_skips_whitespace: ws,
+                star_skips_whitespace: true,
             },
         )
     };
-    let q_readings: &[bool] = if has_q { &[false, true] } else { &[false] };
-    // Whitespace matters when, for some reading of `?`, the two readings of `*` disagree.
-    if has_ws && q_readings.iter().any(|&q| read(q, true) != read(q, false)) {
-        return Match::unknown(Ambiguity::StarWhitespace);
-    }
-    if has_q && read(true, false) != base {
+    let has_ws = value.chars().any(char::is_whitespace);
+    let base = if has_ws {
+        read(false)
+    } else {
+        glob(pattern.as_bytes(), value.as_bytes())
+    };
+    if pattern.contains('?') && read(true) != base {
         return Match::unknown(Ambiguity::QuestionMark);
     }
     Match::definite(base)
@@ -420,10 +412,9 @@ mod tests {
         assert_eq!(like("dai*", "daily"), Match::definite(true));
         assert_eq!(like("PROD*", "prod"), Match::definite(false));
         assert_eq!(like("*", ""), Match::definite(true));
-        assert_eq!(
-            like("data*", "data platform"),
-            Match::unknown(Ambiguity::StarWhitespace)
-        );
+        // `*` never matches whitespace (spec A4).
+        assert_eq!(like("data*", "data platform"), Match::definite(false));
+        assert_eq!(like("*", "a b"), Match::definite(false));
         // Whitespace matched literally is no ambiguity.
         assert_eq!(like("data *", "data platform"), Match::definite(true));
         assert_eq!(

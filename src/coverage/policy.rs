@@ -233,6 +233,8 @@ pub fn candidates(policy: &Policy, coverage: &Verdict, catalog: &RegionCatalog) 
                     .map(|p| {
                         p.rules
                             .iter()
+                            // A rule whose vault is gone backs nothing up (spec §9).
+                            .filter(|r| r.backs_up())
                             .map(|r| check_rule(policy, r, catalog.vaults.as_ref()))
                             .collect()
                     })
@@ -317,6 +319,7 @@ mod tests {
             schedule: Some(schedule.into()),
             delete_after_days: days,
             copy_destinations: copies.iter().map(|c| c.to_string()).collect(),
+            vault_missing: false,
         }
     }
 

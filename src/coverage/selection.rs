@@ -16,6 +16,9 @@ pub enum PlanState<'a> {
     Deleted(&'a str),
     /// No rules: nothing is ever scheduled.
     NoRules,
+    /// Every rule targets a vault that no longer exists (the first one named), so every backup
+    /// job fails (spec §9).
+    VaultMissing(&'a str),
     /// The plan lives in another account or Region than the table; plans are regional.
     OtherScope,
 }
@@ -27,6 +30,13 @@ impl<'a> PlanState<'a> {
             PlanState::Deleted(date)
         } else if plan.rules.is_empty() {
             PlanState::NoRules
+        } else if !plan.rules.iter().any(|r| r.backs_up()) {
+            PlanState::VaultMissing(
+                plan.rules
+                    .iter()
+                    .find_map(|r| r.target_vault.as_deref())
+                    .unwrap_or_default(),
+            )
         } else if plan.account != table.arn.account || plan.region != table.arn.region {
             PlanState::OtherScope
         } else {

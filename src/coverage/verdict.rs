@@ -284,6 +284,9 @@ fn describe(
             let why = match state {
                 PlanState::Deleted(date) => format!("was deleted on {date}"),
                 PlanState::NoRules => "has no rules, so it schedules no backups".to_string(),
+                PlanState::VaultMissing(vault) => format!(
+                    "targets backup vault {vault}, which no longer exists, so every backup job fails"
+                ),
                 PlanState::OtherScope => format!(
                     "lives in account {} Region {}; plans cover only their own account and Region",
                     trace.plan.account, trace.plan.region

@@ -37,6 +37,8 @@ pub struct Logged {
     pub account: String,
     /// The Region of the credential scope.
     pub region: String,
+    /// Whether the request followed a page token.
+    pub paged: bool,
 }
 
 /// One `PutEvaluations` call received.
@@ -140,14 +142,81 @@ pub enum Fault {
 struct RegionState {
     /// `DescribeConfigurationRecorders`' recorders; `None` means one recording everything.
     recorders: Option<Value>,
+    /// `DescribeConfigurationRecorderStatus`' statuses; `None` means `default` recording, with
+    /// `lastStatus` in upper case as the service sends it.
+    recorder_status: Option<Value>,
+    /// What Config's inventory (`SelectResourceConfig`) shows; `None` means exactly `tables`.
+    /// A frozen copy lags behind DynamoDB, as under a stopped recorder.
+    config_tables: Option<Vec<Value>>,
+    /// Vaults deleted under the plans that still target them.
+    deleted_vaults: Vec<String>,
     settings: Option<Value>,
     management: Option<Value>,
     /// Plans in snapshot shape (with `Selections`).
     plans: Vec<Value>,
     /// Tables in snapshot shape.
     tables: Vec<Value>,
-    /// Vaults in `DescribeBackupVault` shape; a vault not listed exists, unlocked.
+    /// Vaults in `DescribeBackupVault` shape; when empty, every vault a rule targets exists,
+    /// unlocked.
     vaults: Vec<Value>,
+}
+
+impl RegionState {
+    /// The Region's vaults: the listed ones, or else every vault a rule targets, less the
+    /// deleted ones.
+    fn vault_list(&self) -> Vec<Value> {
+        let mut list = self.vaults.clone();
+        if list.is_empty() {
+            let mut names: Vec<String> = self
+                .plans
+                .iter()
+                .flat_map(|p| p["Rules"].as_array().cloned().unwrap_or_default())
+                .map(|r| {
+                    r["TargetBackupVaultName"]
+                        .as_str()
+                        .unwrap_or("Default")
+                        .to_string()
+                })
+                .collect();
+            names.sort();
+            names.dedup();
+            list = names
+                .into_iter()
+                .map(|n| json!({"BackupVaultName": n, "Locked": false}))
+                .collect();
+        }
+        list.retain(|v| {
+            !self
+                .deleted_vaults
+                .iter()
+                .any(|d| v["BackupVaultName"] == d.as_str())
+        });
+        list
+    }
+}
+
+/// One result Config keeps for a rule and resource.
+#[derive(Debug, Clone)]
+pub struct StoredResult {
+    /// `ComplianceResourceType`.
+    pub resource_type: String,
+    /// `ComplianceType`.
+    pub compliance: String,
+    /// `Annotation`.
+    pub annotation: Option<String>,
+    /// `OrderingTimestamp`, epoch seconds.
+    pub ordering: f64,
+    /// `ResultRecordedTime`, epoch seconds.
+    pub recorded: f64,
+}
+
+/// The rule name the tests' events carry.
+pub const RULE: &str = "dynamodb-table-in-backup-plan";
+
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 #[derive(Default)]
@@ -161,8 +230,10 @@ struct State {
     reject_unmatched: bool,
     assumed_roles: Vec<String>,
     page_size: usize,
-    /// Results Config shows per account: resource id -> (type, compliance).
-    reported: HashMap<String, HashMap<String, (String, String)>>,
+    /// Results Config keeps per account and rule: resource id -> result.
+    results: HashMap<(String, String), HashMap<String, StoredResult>>,
+    /// The rule each result token belongs to; an unknown token belongs to [`RULE`].
+    token_rules: HashMap<String, String>,
     /// Requests-per-second limits per operation, enforced over a sliding second.
     limits: HashMap<String, (usize, std::collections::VecDeque<std::time::Instant>)>,
     /// How many requests each operation had throttled by a limit.
@@ -265,6 +336,7 @@ impl FakeAws {
                         plans: r["BackupPlans"].as_array().cloned().unwrap_or_default(),
                         tables: r["Tables"].as_array().cloned().unwrap_or_default(),
                         vaults: r["BackupVaults"].as_array().cloned().unwrap_or_default(),
+                        ..RegionState::default()
                     },
                 );
             }
@@ -349,23 +421,123 @@ impl FakeAws {
         });
     }
 
-    /// Makes Config show a result for a resource, as an earlier run would have left it.
+    /// Makes Config keep a result for a resource under [`RULE`], as an earlier run would have
+    /// left it a day ago.
     pub fn report(&self, account: &str, resource_type: &str, id: &str, compliance: &str) {
         self.with(|s| {
-            s.reported.entry(account.to_string()).or_default().insert(
-                id.to_string(),
-                (resource_type.to_string(), compliance.to_string()),
-            )
+            s.results
+                .entry((account.to_string(), RULE.to_string()))
+                .or_default()
+                .insert(
+                    id.to_string(),
+                    StoredResult {
+                        resource_type: resource_type.to_string(),
+                        compliance: compliance.to_string(),
+                        annotation: None,
+                        ordering: pascal_time(),
+                        recorded: epoch_now() - 86_400.0,
+                    },
+                );
         });
     }
 
-    /// What Config shows for an account: resource id -> compliance.
+    /// What the dashboard shows for an account under [`RULE`]: resource id -> compliance, for
+    /// COMPLIANT and NON_COMPLIANT results.
     pub fn reported(&self, account: &str) -> HashMap<String, String> {
+        self.results(account)
+            .into_iter()
+            .filter(|(_, r)| r.compliance != "NOT_APPLICABLE")
+            .map(|(k, r)| (k, r.compliance))
+            .collect()
+    }
+
+    /// Every result Config keeps for an account under [`RULE`].
+    pub fn results(&self, account: &str) -> HashMap<String, StoredResult> {
         self.with(|s| {
-            s.reported
-                .get(account)
-                .map(|m| m.iter().map(|(k, (_, c))| (k.clone(), c.clone())).collect())
+            s.results
+                .get(&(account.to_string(), RULE.to_string()))
+                .cloned()
                 .unwrap_or_default()
+        })
+    }
+
+    /// Ages every result Config keeps for an account by `secs`, as if recorded that long before.
+    pub fn age_results(&self, account: &str, secs: f64) {
+        self.with(|s| {
+            for r in s
+                .results
+                .iter_mut()
+                .filter(|((a, _), _)| a == account)
+                .flat_map(|(_, m)| m.values_mut())
+            {
+                r.recorded -= secs;
+                r.ordering -= secs;
+            }
+        });
+    }
+
+    /// Puts made with `token` belong to `rule`.
+    pub fn token_rule(&self, token: &str, rule: &str) {
+        self.with(|s| {
+            s.token_rules.insert(token.to_string(), rule.to_string());
+        });
+    }
+
+    /// Sets an account's and Region's recorder statuses (`DescribeConfigurationRecorderStatus`).
+    pub fn set_recorder_status(&self, account: &str, region: &str, statuses: Value) {
+        self.with(|s| {
+            s.regions
+                .entry((account.to_string(), region.to_string()))
+                .or_default()
+                .recorder_status = Some(statuses)
+        });
+    }
+
+    /// Freezes Config's inventory of an account and Region as it is now: later table changes
+    /// reach DynamoDB but not `SelectResourceConfig`.
+    pub fn freeze_config_inventory(&self, account: &str, region: &str) {
+        self.with(|s| {
+            let r = s
+                .regions
+                .entry((account.to_string(), region.to_string()))
+                .or_default();
+            r.config_tables = Some(r.tables.clone());
+        });
+    }
+
+    /// Deletes a vault under the plans that target it: `ListBackupVaults` no longer lists it
+    /// and `DescribeBackupVault` answers 403, as AWS does.
+    pub fn delete_vault(&self, account: &str, region: &str, name: &str) {
+        self.with(|s| {
+            s.regions
+                .entry((account.to_string(), region.to_string()))
+                .or_default()
+                .deleted_vaults
+                .push(name.to_string())
+        });
+    }
+
+    /// Replaces a table's tags in DynamoDB (and in Config's inventory unless it is frozen).
+    pub fn set_tags(&self, account: &str, region: &str, name: &str, tags: Value) {
+        self.with(|s| {
+            if let Some(r) = s
+                .regions
+                .get_mut(&(account.to_string(), region.to_string()))
+            {
+                for t in r.tables.iter_mut().filter(|t| t["TableName"] == name) {
+                    t["Tags"] = tags.clone();
+                }
+            }
+        });
+    }
+
+    /// How many catalog loads so far: every sweep starts with `ListBackupPlans` (first page).
+    pub fn catalog_loads(&self) -> usize {
+        self.with(|s| {
+            s.log
+                .iter()
+                .filter(|l| l.op == "ListBackupPlans" && !l.paged)
+                .count()
         })
     }
 
@@ -627,6 +799,7 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
             ("GET", ["backup", "plans", _]) => "GetBackupPlan".to_string(),
             ("GET", ["backup", "plans", _, "selections"]) => "ListBackupSelections".to_string(),
             ("GET", ["backup", "plans", _, "selections", _]) => "GetBackupSelection".to_string(),
+            ("GET", ["backup-vaults"]) => "ListBackupVaults".to_string(),
             ("GET", ["backup-vaults", _]) => "DescribeBackupVault".to_string(),
             ("GET", ["resources", _, "recovery-points"]) => {
                 "ListRecoveryPointsByResource".to_string()
@@ -638,11 +811,16 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
     };
 
     let mut s = state.lock().expect("fake state");
+    let paged = query_param(&query, "nextToken").is_some()
+        || serde_json::from_str::<Value>(&body_text)
+            .ok()
+            .is_some_and(|b| !b["NextToken"].is_null() || !b["PaginationToken"].is_null());
     s.log.push(Logged {
         service: service.clone(),
         op: op.clone(),
         account: account.clone(),
         region: region.clone(),
+        paged,
     });
     if let Some(slot) = s.faults.iter_mut().find(|(o, _, n)| *o == op && *n > 0) {
         slot.2 -= 1;
@@ -791,10 +969,23 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                         }
                     }
                 }
+                "ListBackupVaults" => {
+                    let list: Vec<Value> = r.vault_list().iter().map(|v| {
+                        let name = v["BackupVaultName"].as_str().unwrap_or_default();
+                        json!({"BackupVaultName": name,
+                            "BackupVaultArn": format!("arn:aws:backup:{region}:{account}:backup-vault:{name}"),
+                            "Locked": v["Locked"], "MinRetentionDays": v["MinRetentionDays"], "MaxRetentionDays": v["MaxRetentionDays"],
+                            "NumberOfRecoveryPoints": 0, "CreationDate": pascal_time()})
+                    }).collect();
+                    let (items, next) = page(&list, query_param(&query, "nextToken").as_deref(), size);
+                    json_ok(json!({"BackupVaultList": items, "NextToken": next}))
+                }
                 "DescribeBackupVault" => {
                     let name = segments[1].as_str();
-                    let v = r.vaults.iter().find(|v| v["BackupVaultName"] == name).cloned()
-                        .unwrap_or_else(|| json!({"BackupVaultName": name, "Locked": false}));
+                    // AWS answers 403, not 404, for a vault that does not exist (spec §9).
+                    let Some(v) = r.vault_list().into_iter().find(|v| v["BackupVaultName"] == name) else {
+                        return error("backup", StatusCode::FORBIDDEN, "AccessDeniedException", "Insufficient privileges to perform this action.");
+                    };
                     json_ok(json!({"BackupVaultName": name,
                         "BackupVaultArn": format!("arn:aws:backup:{region}:{account}:backup-vault:{name}"),
                         "Locked": v["Locked"], "MinRetentionDays": v["MinRetentionDays"], "MaxRetentionDays": v["MaxRetentionDays"],
@@ -841,6 +1032,14 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                 .collect();
             json_ok(json!({"configurationItems": items}))
         }
+        ("config", "DescribeConfigurationRecorderStatus") => {
+            let r = s.regions.entry(key_of).or_default();
+            let statuses = r.recorder_status.clone().unwrap_or_else(|| {
+                json!([{"name": "default", "recording": true, "lastStatus": "SUCCESS",
+                    "lastStartTime": pascal_time(), "lastStatusChangeTime": pascal_time()}])
+            });
+            json_ok(json!({"ConfigurationRecordersStatus": statuses}))
+        }
         ("config", "DescribeConfigurationRecorders") => {
             let r = s.regions.entry(key_of).or_default();
             let recorders = r.recorders.clone().unwrap_or_else(|| {
@@ -853,7 +1052,8 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
             let r = s.regions.entry(key_of).or_default();
             let limit = input["Limit"].as_u64().map_or(size, |l| (l as usize).min(size));
             // Page first, then render only that page's rows.
-            let (items, next) = page(&r.tables, input["NextToken"].as_str(), limit);
+            let shown = r.config_tables.as_ref().unwrap_or(&r.tables);
+            let (items, next) = page(shown, input["NextToken"].as_str(), limit);
             let rows: Vec<String> = items
                 .iter()
                 .map(|t| {
@@ -871,38 +1071,58 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                 "QueryInfo": {"SelectFields": [{"Name": "resourceId"}]}}))
         }
         ("config", "GetComplianceDetailsByConfigRule") => {
-            let mut ids: Vec<(&String, &(String, String))> =
-                s.reported.get(&account).map(|m| m.iter().collect()).unwrap_or_default();
-            ids.sort_by_key(|(id, _)| id.as_str());
-            let limit = input["Limit"].as_u64().map_or(size, |l| (l as usize).min(size));
-            let (items, next) = page(&ids, input["NextToken"].as_str(), limit);
-            let rows: Vec<Value> = items
-                .iter()
-                .map(|(id, (kind, c))| json!({"EvaluationResultIdentifier": {"EvaluationResultQualifier": {
-                    "ConfigRuleName": input["ConfigRuleName"], "ResourceType": kind, "ResourceId": id}},
-                    "ComplianceType": c, "ResultRecordedTime": pascal_time(), "ConfigRuleInvokedTime": pascal_time()}))
+            let rule = input["ConfigRuleName"].as_str().unwrap_or_default().to_string();
+            let types: Vec<String> = input["ComplianceTypes"].as_array().map(|a| {
+                a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect()
+            }).unwrap_or_default();
+            if types.len() > 3 || types.iter().any(|t| t == "INSUFFICIENT_DATA") {
+                return error("config", StatusCode::BAD_REQUEST, "InvalidParameterValueException",
+                    "ComplianceTypes takes at most 3 values, not INSUFFICIENT_DATA");
+            }
+            let stored = s.results.get(&(account.clone(), rule.clone())).cloned().unwrap_or_default();
+            let mut rows: Vec<(String, StoredResult)> = stored
+                .into_iter()
+                .filter(|(_, r)| types.is_empty() || types.contains(&r.compliance))
                 .collect();
-            json_ok(json!({"EvaluationResults": rows, "NextToken": next}))
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            // Config's default page is 10 and its maximum 100.
+            let limit = input["Limit"].as_u64().map_or(10, |l| (l as usize).clamp(1, 100)).min(size.max(10));
+            let (items, next) = page(&rows, input["NextToken"].as_str(), limit);
+            let out: Vec<Value> = items
+                .iter()
+                .map(|(id, r)| json!({"EvaluationResultIdentifier": {"EvaluationResultQualifier": {
+                    "ConfigRuleName": rule, "ResourceType": r.resource_type, "ResourceId": id, "EvaluationMode": "DETECTIVE"},
+                    "OrderingTimestamp": r.ordering},
+                    "ComplianceType": r.compliance, "Annotation": r.annotation,
+                    "ResultRecordedTime": r.recorded, "ConfigRuleInvokedTime": r.recorded}))
+                .collect();
+            json_ok(json!({"EvaluationResults": out, "NextToken": next}))
         }
         ("config", "PutEvaluations") => {
             let evaluations = input["Evaluations"].as_array().cloned().unwrap_or_default();
+            let token = input["ResultToken"].as_str().unwrap_or_default().to_string();
             if !input["TestMode"].as_bool().unwrap_or(false) && s.reject_evaluations == 0 {
-                let shown = s.reported.entry(account.clone()).or_default();
+                let rule = s.token_rules.get(&token).cloned().unwrap_or_else(|| RULE.to_string());
+                let kept = s.results.entry((account.clone(), rule)).or_default();
                 for e in &evaluations {
                     let id = e["ComplianceResourceId"].as_str().unwrap_or_default().to_string();
-                    match e["ComplianceType"].as_str() {
-                        Some(c @ ("COMPLIANT" | "NON_COMPLIANT")) => {
-                            shown.insert(id, (e["ComplianceResourceType"].as_str().unwrap_or_default().to_string(), c.to_string()));
-                        }
-                        _ => {
-                            shown.remove(&id);
-                        }
+                    let ordering = e["OrderingTimestamp"].as_f64().unwrap_or_default();
+                    // Assumed, not documented: the latest OrderingTimestamp wins.
+                    if kept.get(&id).is_some_and(|old| old.ordering > ordering) {
+                        continue;
                     }
+                    kept.insert(id, StoredResult {
+                        resource_type: e["ComplianceResourceType"].as_str().unwrap_or_default().to_string(),
+                        compliance: e["ComplianceType"].as_str().unwrap_or_default().to_string(),
+                        annotation: e["Annotation"].as_str().map(str::to_string),
+                        ordering,
+                        recorded: epoch_now(),
+                    });
                 }
             }
             s.puts.push(Put {
                 account: account.clone(),
-                result_token: input["ResultToken"].as_str().unwrap_or_default().to_string(),
+                result_token: token,
                 test_mode: input["TestMode"].as_bool().unwrap_or(false),
                 evaluations: evaluations.clone(),
             });
@@ -918,6 +1138,17 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                 return json_ok(json!({"FailedEvaluations": failed}));
             }
             json_ok(json!({"FailedEvaluations": []}))
+        }
+        ("tagging", "GetResources") => {
+            let r = s.regions.entry(key_of).or_default();
+            let tagged: Vec<Value> = r.tables.iter()
+                .filter(|t| t["Tags"].as_array().is_some_and(|a| !a.is_empty()))
+                .map(|t| json!({"ResourceARN": t["TableArn"], "Tags": t["Tags"]}))
+                .collect();
+            let per_page = input["ResourcesPerPage"].as_u64().map_or(50, |n| n as usize).min(size.max(1));
+            let token = input["PaginationToken"].as_str().filter(|t| !t.is_empty());
+            let (items, next) = page(&tagged, token, per_page);
+            json_ok(json!({"ResourceTagMappingList": items, "PaginationToken": next.unwrap_or_default()}))
         }
         ("dynamodb", "ListTagsOfResource") => {
             let r = s.regions.entry(key_of).or_default();

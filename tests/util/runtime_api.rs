@@ -34,6 +34,8 @@ struct State {
     outcomes: Vec<Outcome>,
     /// When the first `/next` arrived: the function is up.
     first_poll: Option<std::time::Instant>,
+    /// How long each invocation is given; `None` is Lambda's maximum of 900 s.
+    deadline_after: Option<Duration>,
 }
 
 /// The fake Runtime API.
@@ -96,6 +98,11 @@ impl RuntimeApi {
         }
     }
 
+    /// Gives every invocation from now on `d` before its deadline, as a function timeout would.
+    pub fn set_deadline(&self, d: Duration) {
+        self.state.lock().expect("state").deadline_after = Some(d);
+    }
+
     /// When the function first asked for an event.
     pub fn first_poll(&self) -> Option<std::time::Instant> {
         self.state.lock().expect("state").first_poll
@@ -123,10 +130,15 @@ impl RuntimeApi {
                 .get_or_insert_with(std::time::Instant::now);
             loop {
                 let notified = self.queued.notified();
-                if let Some((id, event)) = self.state.lock().expect("state").queue.pop_front() {
+                let next = {
+                    let mut s = self.state.lock().expect("state");
+                    let after = s.deadline_after.unwrap_or(Duration::from_secs(900));
+                    s.queue.pop_front().map(|e| (e, after))
+                };
+                if let Some(((id, event), after)) = next {
                     let deadline = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_millis() + 900_000)
+                        .map(|d| d.as_millis() + after.as_millis())
                         .unwrap_or_default();
                     return Response::builder()
                         .status(StatusCode::OK)

@@ -1,0 +1,140 @@
+//! The offline evaluator: a snapshot's Regions, table by table (`evaluate`), and one table
+//! selection by selection (`explain`). Recovery point ages are measured from the snapshot's
+//! capture time, or from `now` when it has none.
+
+use super::{decide, Decision};
+use crate::coverage::{self, policy, CatalogIndex, Verdict};
+use crate::error::Error;
+use crate::model::{RegionSnapshot, Snapshot, Table};
+use crate::params::RuleParameters;
+use chrono::{DateTime, Utc};
+
+/// One table's verdict, with where it was found.
+#[derive(Debug)]
+pub struct TableEvaluation<'a> {
+    /// The Region the table is in.
+    pub region: &'a str,
+    /// The table.
+    pub table: &'a Table,
+    /// Its verdict.
+    pub verdict: Verdict,
+}
+
+/// Below this many tables a Region is decided on one thread; spawning costs more than it saves.
+const PARALLEL_MIN_TABLES: usize = 2_000;
+
+/// Evaluates every table of the snapshot, Region by Region in file order, under the rule
+/// parameters (scope, exemption and policy).
+///
+/// Tables are independent once the Region's index is built, so large Regions are split across
+/// the available cores; the output order is the snapshot's order either way.
+pub fn evaluate_snapshot<'a>(
+    snapshot: &'a Snapshot,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+) -> Vec<TableEvaluation<'a>> {
+    let now = snapshot.captured_at.unwrap_or(now);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out = Vec::with_capacity(snapshot.regions.iter().map(|r| r.tables.len()).sum());
+    for region in &snapshot.regions {
+        let index = CatalogIndex::new(&region.catalog);
+        let decide_one = |t: &Table| decide_in_snapshot(region, &index, params, now, t);
+        let decide =
+            |tables: &'_ [Table]| -> Vec<Verdict> { tables.iter().map(decide_one).collect() };
+        let verdicts: Vec<Verdict> = if threads < 2 || region.tables.len() < PARALLEL_MIN_TABLES {
+            decide(&region.tables)
+        } else {
+            let chunk = region.tables.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = region
+                    .tables
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(|| decide(part)))
+                    .collect();
+                handles
+                    .into_iter()
+                    // A worker can only fail by panicking; re-raise it rather than lose tables.
+                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        };
+        out.extend(
+            region
+                .tables
+                .iter()
+                .zip(verdicts)
+                .map(|(table, verdict)| TableEvaluation {
+                    region: &region.catalog.region,
+                    table,
+                    verdict,
+                }),
+        );
+    }
+    out
+}
+
+/// [`decide`] with the snapshot's recovery points.
+fn decide_in_snapshot(
+    region: &RegionSnapshot,
+    index: &CatalogIndex<'_>,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+    table: &Table,
+) -> Verdict {
+    let points = region.recovery_points.get(&table.name).map(Vec::as_slice);
+    decide(params, table, index).finish(params, &region.catalog, points, now)
+}
+
+/// Finds a table by ARN, or by name when the name is unique across Regions.
+pub fn find_table<'a>(
+    snapshot: &'a Snapshot,
+    name_or_arn: &str,
+) -> Result<(&'a RegionSnapshot, &'a Table), Error> {
+    let hits: Vec<_> = snapshot
+        .regions
+        .iter()
+        .flat_map(|r| r.tables.iter().map(move |t| (r, t)))
+        .filter(|(_, t)| t.arn.arn == name_or_arn || t.name == name_or_arn)
+        .collect();
+    match hits.as_slice() {
+        [] => Err(Error::TableNotFound {
+            table: name_or_arn.to_string(),
+        }),
+        [one] => Ok(*one),
+        many => Err(Error::AmbiguousTable {
+            table: name_or_arn.to_string(),
+            regions: many
+                .iter()
+                .map(|(r, _)| r.catalog.region.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// Explains one table selection by selection, and each policy property per candidate plan.
+/// The verdict is [`decide`]'s, exactly as `evaluate` and the Config rule give it.
+pub fn explain<'a>(
+    snapshot: &'a Snapshot,
+    name_or_arn: &str,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+) -> Result<(&'a RegionSnapshot, coverage::Explanation<'a>), Error> {
+    let now = snapshot.captured_at.unwrap_or(now);
+    let (region, table) = find_table(snapshot, name_or_arn)?;
+    let index = CatalogIndex::new(&region.catalog);
+    let mut explanation = coverage::explain_table(table, &index);
+    let decision = decide(params, table, &index);
+    if params.policy.has_properties() {
+        // What the policy saw, so it can be shown beside the verdict.
+        explanation.policy =
+            policy::candidates(&params.policy, &explanation.verdict, &region.catalog);
+        if let Decision::NeedsRecoveryPoints { hours, .. } = &decision {
+            let points = region.recovery_points.get(&table.name).map(Vec::as_slice);
+            explanation.recovery_points = Some(policy::check_recovery_points(*hours, points, now));
+        }
+    }
+    let points = region.recovery_points.get(&table.name).map(Vec::as_slice);
+    explanation.verdict = decision.finish(params, &region.catalog, points, now);
+    Ok((region, explanation))
+}
