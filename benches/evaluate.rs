@@ -4,10 +4,13 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use dynamodb_backup_rule::coverage::{evaluate_table_plain, CatalogIndex};
-use dynamodb_backup_rule::synth::{generate, SynthConfig};
+#[path = "../tests/util/synth.rs"]
+mod synth;
+
 use dynamodb_backup_rule::{report, rule, snapshot};
 use std::hint::black_box;
 use std::time::Duration;
+use synth::{generate, SynthConfig};
 
 fn snapshot_json(tables: usize, selections: usize) -> String {
     serde_json::to_string(&generate(SynthConfig {

@@ -11,11 +11,11 @@ mod util;
 use dynamodb_backup_rule::aws::{AwsEnv, Settings};
 use dynamodb_backup_rule::event::decode_payload;
 use dynamodb_backup_rule::rule::{self, Caller};
-use dynamodb_backup_rule::synth::{generate, SynthConfig};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use util::fake_aws::FakeAws;
+use util::synth::{generate, SynthConfig};
 
 const OWN: &str = "111122223333";
 

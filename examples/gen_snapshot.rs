@@ -2,7 +2,10 @@
 //! `cargo run --release --example gen_snapshot -- --tables 10000 --selections 1000 > s.json`
 
 use clap::Parser;
-use dynamodb_backup_rule::synth::{generate, SynthConfig};
+#[path = "../tests/util/synth.rs"]
+mod synth;
+
+use synth::{generate, SynthConfig};
 
 /// Generate a deterministic synthetic account snapshot on stdout.
 #[derive(Parser)]

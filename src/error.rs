@@ -64,6 +64,9 @@ pub enum Error {
         field: String,
         /// What was expected there.
         expected: String,
+        /// The JSON parser's error, when that is what found it.
+        #[source]
+        source: Option<serde_json::Error>,
     },
 
     /// A rule parameter is unknown or has a bad value.
@@ -73,6 +76,9 @@ pub enum Error {
         name: String,
         /// What is accepted.
         expected: String,
+        /// The JSON parser's error, when that is what found it.
+        #[source]
+        source: Option<serde_json::Error>,
     },
 
     /// The event asks for something this version does not do yet.
@@ -206,5 +212,22 @@ impl Error {
             Error::PartlyPut { source, .. } => source.error_type(),
             _ => "Internal",
         }
+    }
+}
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_malformed_event_keeps_the_json_error_as_its_source() {
+        // GIVEN an event whose invokingEvent is not JSON
+        let event = serde_json::json!({"invokingEvent": "{not json", "resultToken": "t"});
+        // WHEN it is decoded
+        let err = crate::event::decode_payload(event).unwrap_err();
+        // THEN the error names the field and keeps the parser's error as its source
+        assert_eq!(err.error_type(), "InvalidEvent");
+        let source = std::error::Error::source(&err).expect("a source");
+        assert!(
+            source.downcast_ref::<serde_json::Error>().is_some(),
+            "{source}"
+        );
     }
 }

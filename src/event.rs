@@ -109,6 +109,7 @@ fn invalid(field: &str, expected: impl Into<String>) -> Error {
     Error::InvalidEvent {
         field: field.to_string(),
         expected: expected.into(),
+        source: None,
     }
 }
 
@@ -213,8 +214,11 @@ pub fn decode(event: &ConfigEvent) -> Result<Invocation, Error> {
         .invoking_event
         .as_deref()
         .ok_or_else(|| invalid("invokingEvent", "a JSON string"))?;
-    let inv: InvokingEvent = serde_json::from_str(raw)
-        .map_err(|e| invalid("invokingEvent", format!("a JSON object ({e})")))?;
+    let inv: InvokingEvent = serde_json::from_str(raw).map_err(|e| Error::InvalidEvent {
+        field: "invokingEvent".into(),
+        expected: format!("a JSON object ({e})"),
+        source: Some(e),
+    })?;
     let result_token = event
         .result_token
         .clone()
@@ -227,10 +231,11 @@ pub fn decode(event: &ConfigEvent) -> Result<Invocation, Error> {
             Ok(Value::Null) => serde_json::Map::new(),
             Ok(_) => return Err(invalid_params("ruleParameters", "a JSON object")),
             Err(e) => {
-                return Err(invalid_params(
-                    "ruleParameters",
-                    format!("a JSON object ({e})"),
-                ))
+                return Err(Error::InvalidParameters {
+                    name: "ruleParameters".into(),
+                    expected: format!("a JSON object ({e})"),
+                    source: Some(e),
+                })
             }
         },
     };
@@ -297,6 +302,7 @@ fn invalid_params(name: &str, expected: impl Into<String>) -> Error {
     Error::InvalidParameters {
         name: name.to_string(),
         expected: expected.into(),
+        source: None,
     }
 }
 
@@ -310,7 +316,10 @@ pub fn decode_payload(payload: Value) -> Result<Invocation, Error> {
         }
         None => return Err(invalid("(event)", "a JSON object")),
     }
-    let event: ConfigEvent = serde_json::from_value(payload)
-        .map_err(|e| invalid("(event)", format!("a Config rule event ({e})")))?;
+    let event: ConfigEvent = serde_json::from_value(payload).map_err(|e| Error::InvalidEvent {
+        field: "(event)".into(),
+        expected: format!("a Config rule event ({e})"),
+        source: Some(e),
+    })?;
     decode(&event)
 }

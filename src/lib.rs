@@ -35,6 +35,5 @@ pub mod ports;
 pub mod report;
 pub mod rule;
 pub mod snapshot;
-pub mod synth;
 
 pub use error::Error;

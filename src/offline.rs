@@ -47,6 +47,7 @@ impl SnapshotEnv {
                     "account {} (the snapshot's), got {}; a table is never evaluated against another account's plans",
                     self.snapshot.account_id, scope.account
                 ),
+                source: None,
             })
         }
     }

@@ -4,6 +4,7 @@
 //! `dynamodb-resources-protected-by-backup-plan`, so this rule is a drop-in for DynamoDB.4
 //! users. `ExecutionRoleName` is the RDK convention for cross-account evaluation.
 
+pub use crate::coverage::policy::Policy;
 use crate::error::Error;
 use crate::model::{Table, Tags};
 use serde_json::Value;
@@ -21,49 +22,6 @@ pub struct RuleParameters {
     pub policy: Policy,
 }
 
-/// Properties a covering plan must have beyond selecting the table. The first five are the
-/// parameters of AWS's managed rule `dynamodb-resources-protected-by-backup-plan`, with the same
-/// names and formats; the rest are this rule's own.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Policy {
-    /// `backupVaultLockCheck`: the rule's target vault is locked with Vault Lock.
-    pub vault_lock: bool,
-    /// `minRetentionDays`: the lock's `MinRetentionDays` is at least this.
-    pub min_retention_days: Option<u32>,
-    /// `maxRetentionDays`: the lock has a `MaxRetentionDays`, and it is at most this.
-    pub max_retention_days: Option<u32>,
-    /// `crossRegionList`: the rule copies to a vault in each of these Regions.
-    pub cross_regions: Vec<String>,
-    /// `crossAccountList`: the rule copies to a vault in each of these accounts.
-    pub cross_accounts: Vec<String>,
-    /// `requiredRetentionDays`: the rule keeps recovery points at least this long (or forever).
-    pub retention_days: Option<u32>,
-    /// `requiredFrequencyHours`: the rule runs at least every this many hours.
-    pub frequency_hours: Option<u32>,
-    /// `maxRecoveryPointAgeHours`: the table has a completed recovery point this recent.
-    pub recovery_point_age_hours: Option<u32>,
-    /// `exemptionTag` (`key=value`): tables with this tag are NOT_APPLICABLE.
-    pub exemption_tag: Option<(String, String)>,
-}
-
-impl Policy {
-    /// Whether the target vaults' descriptions are needed.
-    pub fn needs_vaults(&self) -> bool {
-        self.vault_lock || self.min_retention_days.is_some() || self.max_retention_days.is_some()
-    }
-
-    /// Whether any property beyond coverage is asked for (the exemption tag is not one: it
-    /// decides applicability).
-    pub fn has_properties(&self) -> bool {
-        self.needs_vaults()
-            || !self.cross_regions.is_empty()
-            || !self.cross_accounts.is_empty()
-            || self.retention_days.is_some()
-            || self.frequency_hours.is_some()
-            || self.recovery_point_age_hours.is_some()
-    }
-}
-
 /// Every accepted name, for the error message.
 pub const ACCEPTED: &str = "resourceTags, resourceId, ExecutionRoleName, backupVaultLockCheck, minRetentionDays, \
 maxRetentionDays, crossRegionList, crossAccountList, requiredRetentionDays, requiredFrequencyHours, \
@@ -73,6 +31,7 @@ fn bad(name: &str, expected: impl Into<String>) -> Error {
     Error::InvalidParameters {
         name: name.to_string(),
         expected: expected.into(),
+        source: None,
     }
 }
 
@@ -288,8 +247,11 @@ fn parse_tags(value: &Value) -> Result<Tags, Error> {
     let obj = match value {
         Value::Object(m) => m,
         Value::String(s) => {
-            parsed = serde_json::from_str::<Value>(s)
-                .map_err(|e| bad("resourceTags", format!("{EXPECTED} ({e})")))?;
+            parsed = serde_json::from_str::<Value>(s).map_err(|e| Error::InvalidParameters {
+                name: "resourceTags".into(),
+                expected: format!("{EXPECTED} ({e})"),
+                source: Some(e),
+            })?;
             parsed
                 .as_object()
                 .ok_or_else(|| bad("resourceTags", EXPECTED))?

@@ -217,7 +217,7 @@ fn a_six_megabyte_event_is_decoded_or_refused_clearly() {
 
 #[test]
 fn a_snapshot_with_100000_tables_is_evaluated() {
-    use dynamodb_backup_rule::synth::{generate, SynthConfig};
+    use crate::util::synth::{generate, SynthConfig};
     let file = generate(SynthConfig {
         tables: 100_000,
         selections: 300,

@@ -2,9 +2,9 @@
 //! ambiguous and degenerate construct, the indexed verdict equals the plain one (every
 //! selection checked) for every table: compliance, covering set and reason.
 
+use crate::util::synth::{generate, SynthConfig};
 use dynamodb_backup_rule::coverage::{evaluate_table, evaluate_table_plain, CatalogIndex};
 use dynamodb_backup_rule::model::Snapshot;
-use dynamodb_backup_rule::synth::{generate, SynthConfig};
 
 fn snapshot(cfg: SynthConfig) -> Snapshot {
     let file = generate(cfg);

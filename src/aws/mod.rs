@@ -107,6 +107,7 @@ fn millis_from_env(var: &str, default: Duration) -> Result<Duration, Error> {
             .ok_or_else(|| Error::InvalidParameters {
                 name: format!("environment variable {var}"),
                 expected: format!("a whole number of milliseconds above 0, got `{v}`"),
+                source: None,
             }),
     }
 }
@@ -122,6 +123,7 @@ fn rate_from_env(var: &str, default: u32) -> Result<u32, Error> {
             .ok_or_else(|| Error::InvalidParameters {
                 name: format!("environment variable {var}"),
                 expected: format!("a whole number of requests per second above 0, got `{v}`"),
+                source: None,
             }),
     }
 }
@@ -257,6 +259,7 @@ pub fn cache_ttl_from_env() -> Result<Duration, Error> {
             .map_err(|_| Error::InvalidParameters {
                 name: format!("environment variable {CACHE_TTL_VAR}"),
                 expected: format!("a whole number of seconds (0 disables the cache), got `{v}`"),
+                source: None,
             })?,
     };
     if ttl > MAX_CACHE_TTL {

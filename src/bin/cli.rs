@@ -168,6 +168,7 @@ fn regions(env: &AwsEnv, given: Vec<String>) -> Result<Vec<String>, Error> {
         .ok_or_else(|| Error::InvalidParameters {
             name: "--region".into(),
             expected: "a Region: pass --region or set AWS_REGION / a profile Region".into(),
+            source: None,
         })
 }
 
@@ -189,10 +190,12 @@ fn parameter_map(given: Option<&str>) -> Result<serde_json::Map<String, serde_js
         Ok(_) => Err(Error::InvalidParameters {
             name: "--parameters".into(),
             expected: "a JSON object such as {\"backupVaultLockCheck\":\"true\"}".into(),
+            source: None,
         }),
         Err(e) => Err(Error::InvalidParameters {
             name: "--parameters".into(),
             expected: format!("a JSON object ({e})"),
+            source: Some(e),
         }),
     }
 }
@@ -252,6 +255,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
                 serde_json::from_str(&read_text(&event)?).map_err(|e| Error::InvalidEvent {
                     field: "(event)".into(),
                     expected: format!("a JSON document ({e})"),
+                    source: Some(e),
                 })?;
             let mut invocation = event::decode_payload(payload)?;
             invocation
@@ -281,6 +285,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
                                 expected: format!(
                                     "the account of your credentials ({own}); the event is for account {other}. Run invoke with credentials for {other}, or with --snapshot of that account"
                                 ),
+                                source: None,
                             });
                         }
                         let caller = Caller {

@@ -4,49 +4,8 @@
 use super::selection::{Blocker, Construct, PlanState, SelectionTrace};
 use crate::model::{BackupPlan, OptIn, Selection};
 use serde::Serialize;
-use std::fmt;
 
-/// What `PutEvaluations` accepts. `INSUFFICIENT_DATA` is deliberately absent: Config rejects it
-/// from custom rules, so ambiguity is reported as NON_COMPLIANT with a reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Compliance {
-    /// Covered by at least one plan under every plausible reading.
-    Compliant,
-    /// Not covered, or covered only under a reading AWS does not document.
-    NonCompliant,
-    /// Not evaluated (e.g. the table is being created or deleted).
-    NotApplicable,
-}
-
-impl Compliance {
-    /// The `ComplianceType` string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compliance::Compliant => "COMPLIANT",
-            Compliance::NonCompliant => "NON_COMPLIANT",
-            Compliance::NotApplicable => "NOT_APPLICABLE",
-        }
-    }
-}
-
-impl Compliance {
-    /// Reads a `ComplianceType` that Config echoes back. Anything but the two verdicts is taken
-    /// as NOT_APPLICABLE, the only other value this rule ever sends.
-    pub fn from_config(text: &str) -> Compliance {
-        match text {
-            "COMPLIANT" => Compliance::Compliant,
-            "NON_COMPLIANT" => Compliance::NonCompliant,
-            _ => Compliance::NotApplicable,
-        }
-    }
-}
-
-impl fmt::Display for Compliance {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::model::Compliance;
 
 /// One selection that covers the table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -133,6 +133,7 @@ fn scope_for(
                         expected: format!(
                             "a role to assume in account {evaluated} (or the ExecutionRoleName parameter), since the function runs in {own}"
                         ),
+                        source: None,
                     })
                 }
             };
@@ -182,6 +183,7 @@ fn missing(field: &str, expected: &str) -> Error {
     Error::InvalidEvent {
         field: field.into(),
         expected: expected.into(),
+        source: None,
     }
 }
 
@@ -261,6 +263,7 @@ pub async fn handle<E: RuleEnv>(
                             "a resource Config has a configuration item for; config:GetResourceConfigHistory returned none for {} as of {}",
                             summary.resource_id, summary.capture_time
                         ),
+                        source: None,
                     })?;
                     evaluate_change(inv, &params, env, &scope, &item).await?
                 }
@@ -397,10 +400,12 @@ async fn evaluate_change<E: RuleEnv>(
     let arn_text = item.arn.as_deref().ok_or_else(|| Error::InvalidEvent {
         field: "configurationItem.ARN".into(),
         expected: "the table ARN".into(),
+        source: None,
     })?;
     let arn = TableArn::parse(arn_text).ok_or_else(|| Error::InvalidEvent {
         field: "configurationItem.ARN".into(),
         expected: format!("a DynamoDB table ARN, got `{arn_text}`"),
+        source: None,
     })?;
     let mut table = Table {
         name: item.resource_id.clone(),

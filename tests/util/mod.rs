@@ -31,6 +31,7 @@ pub fn stderr(o: &Output) -> String {
 
 pub mod fake_aws;
 pub mod runtime_api;
+pub mod synth;
 
 use serde_json::{json, Value};
 

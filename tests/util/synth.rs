@@ -1,4 +1,5 @@
-//! Deterministic synthetic accounts for the benchmarks and the index-equivalence tests.
+//! Deterministic synthetic accounts for the benchmarks and the index-equivalence tests. Test
+//! support, not part of the library: tests, benches and the generator example include it by path.
 //!
 //! Tables belong to "apps" (about ten tables each) and carry `app`, `env`, `team` and sometimes
 //! `backup` tags. Selections cycle through the constructs real accounts use: exact ARN lists,
@@ -6,7 +7,7 @@
 //! prefixes with `NotResources` exclusions, plus a few account-wide selections. With
 //! `adversarial` set, every ambiguous and degenerate construct of the spec is mixed in too.
 
-use crate::snapshot::{
+use dynamodb_backup_rule::snapshot::{
     BackupSelectionFile, ConditionParameterFile, PlanFile, RegionFile, RuleFile, SelectionFile,
     SnapshotFile, TableFile, TagConditionFile, TagFile,
 };
