@@ -391,3 +391,33 @@ async fn catalog_reads_run_concurrently_but_never_more_than_eight_at_once() {
     let max = fake.max_in_flight();
     assert!((4..=8).contains(&max), "max in flight {max}");
 }
+
+#[tokio::test]
+async fn a_role_that_cannot_be_assumed_is_access_denied_naming_the_role() {
+    // GIVEN STS refuses the member role
+    let (fake, env) = demo().await;
+    fake.fail("AssumeRole", Fault::AccessDenied, 10);
+    // WHEN a member account's event arrives
+    let err = run(&env, fixture("cross-account.json")).await.unwrap_err();
+    // THEN the error is AccessDenied and names the role, and nothing was read or put
+    assert_eq!(err.error_type(), "AccessDenied", "{err}");
+    assert!(
+        err.to_string()
+            .contains("arn:aws:iam::444455556666:role/dynamodb-backup-rule-member"),
+        "{err}"
+    );
+    assert_eq!(fake.backup_requests(), 0);
+    assert!(fake.puts().is_empty());
+}
+
+#[tokio::test]
+async fn a_plan_answer_without_a_plan_fails_instead_of_reading_as_no_rules() {
+    // GIVEN GetBackupPlan answers 200 with no BackupPlan
+    let (fake, env) = demo().await;
+    fake.fail("GetBackupPlan", Fault::Empty, 1);
+    // THEN the invocation fails, and no verdict is put from a plan read as rule-less
+    let err = run(&env, fixture("change-covered.json")).await.unwrap_err();
+    assert_eq!(err.error_type(), "AwsService", "{err}");
+    assert!(err.to_string().contains("has no BackupPlan"), "{err}");
+    assert!(fake.puts().is_empty());
+}

@@ -202,3 +202,23 @@ async fn audit_failures_are_typed_and_print_no_verdicts() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_invoke_refuses_another_accounts_event() {
+    // GIVEN credentials of account 111122223333 and an event for account 444455556666
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let out = cli_with(
+        &fake,
+        &["invoke", "--event", "testdata/events/cross-account.json"],
+    )
+    .await;
+    // THEN it refuses, naming both accounts, instead of judging the table by the caller's plans
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("111122223333") && err.contains("444455556666"),
+        "{err}"
+    );
+    assert_eq!(fake.count("ListBackupPlans"), 0, "nothing was read");
+}

@@ -370,3 +370,47 @@ async fn a_failed_read_during_a_pass_puts_nothing() {
         0,
     );
 }
+
+#[tokio::test]
+async fn a_put_that_fails_midway_says_what_config_already_keeps() {
+    // GIVEN 261 tables (three batches) and a PutEvaluations that fails after the first batch
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.add_tables(OWN, "us-east-1", bulk_tables(250));
+    fake.set_page_size(100);
+    fake.fail_later(
+        "PutEvaluations",
+        1,
+        crate::util::fake_aws::Fault::AccessDenied,
+        1,
+    );
+    let env = env(&fake, 1000).await;
+    let err = run(&env, scheduled(json!({})), None).await.unwrap_err();
+    // THEN the failure keeps its type and says that 100 of the 261 are already kept
+    assert_eq!(err.error_type(), "AccessDenied", "{err}");
+    assert!(
+        err.to_string()
+            .contains("100 of 261 evaluations had already been put"),
+        "{err}"
+    );
+    assert_eq!(fake.results(OWN).len(), 100);
+    // AND a retried pass puts only the rest
+    let again = run(&env, scheduled(json!({})), None).await.unwrap();
+    assert_eq!(again.len(), 161);
+}
+
+#[tokio::test]
+async fn malformed_tags_in_configs_inventory_are_read_from_dynamodb_never_taken_as_none() {
+    // GIVEN Config's row for `orders` carries a `tags` that is not a list of pairs
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    fake.malform_tags("orders");
+    let env = env(&fake, 1000).await;
+    let evals = run(&env, scheduled(json!({})), None).await.unwrap();
+    // THEN its tags are read with ListTagsOfResource, and it keeps its tag-based verdict
+    assert_eq!(fake.count("ListTagsOfResource"), 1);
+    assert_eq!(
+        verdict(&evals, "orders").unwrap().compliance,
+        Compliance::Compliant
+    );
+}

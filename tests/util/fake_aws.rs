@@ -136,6 +136,8 @@ pub enum Fault {
     ServerError,
     /// `ResourceNotFoundException`, as for a resource deleted a moment ago.
     NotFound,
+    /// A 200 with an empty JSON object: a response that omits what it should carry.
+    Empty,
 }
 
 #[derive(Default)]
@@ -225,6 +227,11 @@ struct State {
     log: Vec<Logged>,
     puts: Vec<Put>,
     faults: Vec<(String, Fault, usize)>,
+    /// Faults that start after some calls of the operation succeeded: (op, calls to let
+    /// through, fault, times).
+    later: Vec<(String, usize, Fault, usize)>,
+    /// Tables whose Config inventory row carries a malformed `tags`.
+    malformed_tags: Vec<String>,
     reject_evaluations: usize,
     /// Rejected evaluations come back with a resource ID the caller never sent.
     reject_unmatched: bool,
@@ -371,6 +378,16 @@ impl FakeAws {
     /// The next `times` calls of `op` fail with `fault`.
     pub fn fail(&self, op: &str, fault: Fault, times: usize) {
         self.with(|s| s.faults.push((op.to_string(), fault, times)));
+    }
+
+    /// After `skip` calls of `op` succeed, the next `times` fail with `fault`.
+    pub fn fail_later(&self, op: &str, skip: usize, fault: Fault, times: usize) {
+        self.with(|s| s.later.push((op.to_string(), skip, fault, times)));
+    }
+
+    /// Config's inventory row for this table carries a `tags` that is not a list of pairs.
+    pub fn malform_tags(&self, name: &str) {
+        self.with(|s| s.malformed_tags.push(name.to_string()));
     }
 
     /// The next `times` `PutEvaluations` calls report every evaluation as failed.
@@ -822,9 +839,21 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
         region: region.clone(),
         paged,
     });
+    let mut fault = None;
     if let Some(slot) = s.faults.iter_mut().find(|(o, _, n)| *o == op && *n > 0) {
         slot.2 -= 1;
-        return match slot.1 {
+        fault = Some(slot.1);
+    } else if let Some(slot) = s.later.iter_mut().find(|(o, _, _, n)| *o == op && *n > 0) {
+        if slot.1 > 0 {
+            slot.1 -= 1;
+        } else {
+            slot.3 -= 1;
+            fault = Some(slot.2);
+        }
+    }
+    if let Some(fault) = fault {
+        return match fault {
+            Fault::Empty => json_ok(json!({})),
             Fault::Throttle => error(
                 &service,
                 StatusCode::BAD_REQUEST,
@@ -1060,6 +1089,8 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                     let tags: Vec<Value> = t["Tags"].as_array().cloned().unwrap_or_default().iter()
                         .map(|kv| json!({"key": kv["Key"], "value": kv["Value"], "tag": format!("{}={}", kv["Key"].as_str().unwrap_or_default(), kv["Value"].as_str().unwrap_or_default())}))
                         .collect();
+                    let broken = s.malformed_tags.iter().any(|n| t["TableName"] == n.as_str());
+                    let tags = if broken { json!("env=prod") } else { json!(tags) };
                     json!({"resourceId": t["TableName"], "resourceName": t["TableName"], "arn": t["TableArn"],
                         "awsRegion": region, "accountId": account, "configurationItemStatus": "OK",
                         "configuration": {"tableStatus": t.get("TableStatus").cloned().unwrap_or(json!("ACTIVE"))},
