@@ -2,7 +2,9 @@
 //! generated patterns and ARNs, and the ARN matcher's three-valued answer is consistent with
 //! the readings it reconciles.
 
-use dynamodb_backup_rule::coverage::pattern::{arn_match, glob, glob_reading, like, Reading};
+use dynamodb_backup_rule::coverage::pattern::{
+    arn_match, fill_empty_segments, glob, glob_reading, like, Reading,
+};
 use dynamodb_backup_rule::coverage::Tri;
 use proptest::prelude::*;
 
@@ -49,10 +51,15 @@ proptest! {
     fn arn_match_is_true_only_when_every_reading_matches(p in patternish(), t in arnish()) {
         let m = arn_match(&p, &t);
         let literal = glob(p.as_bytes(), t.as_bytes()) || p == "*";
-        let q = glob_reading(&p, &t, Reading { question_mark_is_wildcard: true, ..LITERAL }) || p == "*";
+        let q_reading = Reading { question_mark_is_wildcard: true, ..LITERAL };
+        let q = glob_reading(&p, &t, q_reading) || p == "*";
+        // The lost-asterisk reading (A3), alone and combined with `?` as a wildcard (A2).
+        let filled = fill_empty_segments(&p);
+        let lost = filled.as_ref().is_some_and(|f| glob(f.as_bytes(), t.as_bytes()));
+        let lost_q = filled.as_ref().is_some_and(|f| glob_reading(f, &t, q_reading));
         match m.value {
             Tri::True => prop_assert!(literal && q),
-            Tri::False => prop_assert!(!literal && !q),
+            Tri::False => prop_assert!(!literal && !q && !lost && !lost_q),
             Tri::Unknown => prop_assert!(m.ambiguity.is_some()),
         }
         prop_assert_eq!(m.value == Tri::Unknown, m.ambiguity.is_some());

@@ -5,7 +5,7 @@
 use crate::lambda::{spawn_lambda, stop};
 use crate::util::fake_aws::FakeAws;
 use crate::util::runtime_api::{Outcome, RuntimeApi};
-use crate::util::{config_event, demo_snapshot, table_change};
+use crate::util::{config_event, demo_snapshot, rule_creation_events, table_change};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -20,22 +20,6 @@ fn scheduled() -> Value {
     )
 }
 
-/// A change event for a backup plan or selection, captured at `at` (before the rule existed).
-fn backup_change(resource_type: &str, id: &str, at: &str) -> Value {
-    config_event(
-        &json!({"configurationItem": {"relatedEvents": [], "relationships": [], "configuration": {},
-            "supplementaryConfiguration": {}, "tags": {}, "configurationItemVersion": "1.3",
-            "configurationItemCaptureTime": at, "configurationStateId": 1, "awsAccountId": OWN,
-            "configurationItemStatus": "OK", "resourceType": resource_type, "resourceId": id,
-            "resourceName": id, "ARN": format!("arn:aws:backup:us-east-1:{OWN}:backup-plan:{id}"),
-            "awsRegion": "us-east-1", "availabilityZone": "Not Applicable", "configurationStateMd5Hash": ""},
-            "notificationCreationTime": at, "messageType": "ConfigurationItemChangeNotification",
-            "recordVersion": "1.3"}),
-        &json!({}),
-        "creation-token",
-    )
-}
-
 /// `n` tables named `t-NNN`, every third tagged env=prod (covered by the demo's selection).
 fn tables(n: usize) -> Vec<Value> {
     (0..n)
@@ -46,19 +30,6 @@ fn tables(n: usize) -> Vec<Value> {
                 "TableStatus": "ACTIVE", "Tags": tags})
         })
         .collect()
-}
-
-fn change_event(name: &str, prod: bool) -> Value {
-    let tags = if prod {
-        json!({"env": "prod"})
-    } else {
-        json!({})
-    };
-    config_event(
-        &table_change(OWN, "us-east-1", name, Some(tags), "ACTIVE"),
-        &json!({}),
-        "creation-token",
-    )
 }
 
 fn bodies(outcomes: &[Outcome], logs: &str) -> Vec<Value> {
@@ -88,56 +59,20 @@ async fn rule_creation_costs_at_most_two_evaluations_per_resource_and_an_idle_pa
     fake.load_snapshot(&demo_snapshot());
     fake.add_tables(OWN, "us-east-1", tables(60));
     fake.set_page_size(100);
-    let demo = demo_snapshot();
-    let plans = demo["Regions"]["us-east-1"]["BackupPlans"]
-        .as_array()
+    let mut account = demo_snapshot();
+    account["Regions"]["us-east-1"]["Tables"]
+        .as_array_mut()
         .unwrap()
-        .clone();
-    let mut events: Vec<Value> = Vec::new();
-    let all_tables: Vec<(String, bool)> = demo["Regions"]["us-east-1"]["Tables"]
-        .as_array()
+        .extend(tables(60));
+    account["Regions"]
+        .as_object_mut()
         .unwrap()
-        .iter()
-        .chain(&tables(60))
-        .map(|t| {
-            let prod = t["Tags"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|kv| kv["Value"] == "prod"));
-            (t["TableName"].as_str().unwrap().to_string(), prod)
-        })
-        .collect();
-    for (name, prod) in &all_tables {
-        events.push(change_event(name, *prod));
-    }
-    let mut backup = 0;
-    for p in &plans {
-        let id = p["BackupPlanId"].as_str().unwrap();
-        events.push(backup_change(
-            "AWS::Backup::BackupPlan",
-            id,
-            "2026-11-01T00:00:00.000Z",
-        ));
-        backup += 1;
-        for s in p["Selections"].as_array().unwrap() {
-            let sid = s["SelectionId"].as_str().unwrap();
-            events.push(backup_change(
-                "AWS::Backup::BackupSelection",
-                sid,
-                "2026-11-01T00:00:00.000Z",
-            ));
-            backup += 1;
-        }
-    }
-    // A fixed shuffle: every fifth event to the front, so backup events land among the tables.
-    let mut shuffled: Vec<Value> = events.iter().step_by(5).cloned().collect();
-    shuffled.extend(
-        events
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % 5 != 0)
-            .map(|(_, e)| e.clone()),
-    );
-    let resources = all_tables.len() + backup;
+        .remove("eu-west-1");
+    let shuffled = rule_creation_events(&account, "creation-token");
+    let region = &account["Regions"]["us-east-1"];
+    let n_tables = region["Tables"].as_array().unwrap().len();
+    let backup = shuffled.len() - n_tables;
+    let resources = shuffled.len();
     let rt = RuntimeApi::start().await;
     let child = spawn_lambda(&rt, &fake, &[]);
     for (i, e) in shuffled.iter().enumerate() {
@@ -166,8 +101,8 @@ async fn rule_creation_costs_at_most_two_evaluations_per_resource_and_an_idle_pa
     eprintln!("rule creation: {resources} resources, {recorded} evaluations recorded, {loads} catalog loads");
     let idle = b.last().unwrap();
     assert_eq!(put_count(&fake) - before, 0, "{idle}");
-    assert_eq!(idle["decided"], all_tables.len(), "{idle}");
-    assert_eq!(idle["unchanged"], all_tables.len(), "{idle}");
+    assert_eq!(idle["decided"], n_tables, "{idle}");
+    assert_eq!(idle["unchanged"], n_tables, "{idle}");
     // AND the backup events after the first pass were coalesced into it
     let coalesced = bodies(&outcomes, &logs)
         .iter()

@@ -236,8 +236,21 @@ pub fn arn_match(pattern: &str, arn: &str) -> Match {
         }
     }
     if !literal_q {
-        let lost_asterisks = fill_empty_segments(pattern)
-            .is_some_and(|filled| glob(filled.as_bytes(), arn.as_bytes()));
+        // The lost-asterisk reading (A3) combines with either reading of `?` (A2): any of them
+        // matching makes the answer unknown, never a definite no (which in `NotResources` would
+        // be a false COMPLIANT).
+        let lost_asterisks = fill_empty_segments(pattern).is_some_and(|filled| {
+            glob(filled.as_bytes(), arn.as_bytes())
+                || (pattern.contains('?')
+                    && glob_reading(
+                        &filled,
+                        arn,
+                        Reading {
+                            question_mark_is_wildcard: true,
+                            star_skips_whitespace: false,
+                        },
+                    ))
+        });
         return if lost_asterisks {
             Match::unknown(Ambiguity::EmptySegments)
         } else {
@@ -405,6 +418,24 @@ mod tests {
         assert!(!names_table_type("arn:aws:dynamodb:*"));
         assert!(!names_table_type("arn:aws:dynamodb:*:*:*"));
         assert!(!names_table_type("arn:aws:rds:*:*:table/*"));
+    }
+
+    #[test]
+    fn lost_asterisks_and_a_wildcard_question_mark_together_are_unknown() {
+        // `order?` matches `orders` only if `?` is a wildcard, and the empty segments match the
+        // table's Region and account only if asterisks were lost: together, a possible match.
+        let m = arn_match(
+            "arn:aws:dynamodb:::table/order?",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/orders",
+        );
+        assert_eq!(m.value, Tri::Unknown);
+        assert_eq!(
+            arn_match(
+                "arn:aws:dynamodb:::table/order?",
+                "arn:aws:dynamodb:us-east-1:111122223333:table/users",
+            ),
+            Match::definite(false)
+        );
     }
 
     #[test]

@@ -44,21 +44,24 @@ fn field(text: &str, lo: u32, max: u32, names: &[&str]) -> Result<Vec<u32>, Stri
     };
     let mut out = Vec::new();
     for part in text.split(',') {
-        let (range, step) = match part.split_once('/') {
+        let (range, step, stepped) = match part.split_once('/') {
             Some((r, s)) => (
                 r,
                 s.parse::<u32>()
                     .ok()
                     .filter(|s| *s > 0)
                     .ok_or_else(|| format!("step `{s}`"))?,
+                true,
             ),
-            None => (part, 1),
+            None => (part, 1, false),
         };
         let (a, b) = match range {
             "*" => (lo, max),
             r => match r.split_once('-') {
                 Some((a, b)) => (value(a)?, value(b)?),
-                None if step > 1 => (value(r)?, max),
+                // `a/step` runs from a to the field's maximum, every step: `5/1` is every hour
+                // from 05:00, not once at 05:00.
+                None if stepped => (value(r)?, max),
                 None => (value(r)?, value(r)?),
             },
         };
@@ -137,6 +140,9 @@ mod tests {
         assert_eq!(max_interval_hours("cron(0 5,17 ? * * *)"), Ok(12.0));
         assert_eq!(max_interval_hours("cron(0 0/6 * * ? *)"), Ok(6.0));
         assert_eq!(max_interval_hours("cron(0 */8 ? * * *)"), Ok(8.0));
+        // `5/1`: every hour from 05:00 to 23:00, so the longest gap is overnight, 23:00 to 05:00.
+        assert_eq!(max_interval_hours("cron(0 5/1 ? * * *)"), Ok(6.0));
+        assert_eq!(max_interval_hours("cron(0 0/1 ? * * *)"), Ok(1.0));
         assert_eq!(max_interval_hours("cron(0 6 ? * SUN *)"), Ok(168.0));
         assert_eq!(max_interval_hours("cron(0 6 ? * MON-FRI *)"), Ok(72.0));
         assert_eq!(max_interval_hours("cron(0 1,5 ? * 1,4 *)"), Ok(96.0 - 4.0));

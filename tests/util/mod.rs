@@ -90,6 +90,82 @@ pub fn table_change(
     })
 }
 
+/// A change notification for a backup plan or selection, captured at `at`.
+pub fn backup_change(account: &str, resource_type: &str, id: &str, at: &str) -> Value {
+    json!({"configurationItem": {"relatedEvents": [], "relationships": [], "configuration": {},
+        "supplementaryConfiguration": {}, "tags": {}, "configurationItemVersion": "1.3",
+        "configurationItemCaptureTime": at, "configurationStateId": 1, "awsAccountId": account,
+        "configurationItemStatus": "OK", "resourceType": resource_type, "resourceId": id,
+        "resourceName": id, "ARN": format!("arn:aws:backup:us-east-1:{account}:backup-plan:{id}"),
+        "awsRegion": "us-east-1", "availabilityZone": "Not Applicable", "configurationStateMd5Hash": ""},
+        "notificationCreationTime": at, "messageType": "ConfigurationItemChangeNotification",
+        "recordVersion": "1.3"})
+}
+
+/// The events Config sends when a rule is created over a snapshot-shaped account (`us-east-1`):
+/// one change event per table (with its tags) and per backup plan and selection (captured before
+/// the rule existed), in a fixed shuffled order, all with `token`.
+pub fn rule_creation_events(snapshot: &Value, token: &str) -> Vec<Value> {
+    let account = snapshot["AccountId"].as_str().unwrap_or_default();
+    let region = &snapshot["Regions"]["us-east-1"];
+    let mut events = Vec::new();
+    for t in region["Tables"].as_array().cloned().unwrap_or_default() {
+        let tags: serde_json::Map<String, Value> = t["Tags"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|kv| {
+                        (
+                            kv["Key"].as_str().unwrap_or_default().to_string(),
+                            kv["Value"].clone(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name = t["TableName"].as_str().unwrap_or_default();
+        let status = t["TableStatus"].as_str().unwrap_or("ACTIVE");
+        events.push(table_change(
+            account,
+            "us-east-1",
+            name,
+            Some(Value::Object(tags)),
+            status,
+        ));
+    }
+    let at = "2026-11-01T00:00:00.000Z";
+    for p in region["BackupPlans"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let id = p["BackupPlanId"].as_str().unwrap_or_default();
+        events.push(backup_change(account, "AWS::Backup::BackupPlan", id, at));
+        for sel in p["Selections"].as_array().cloned().unwrap_or_default() {
+            let sid = sel["SelectionId"].as_str().unwrap_or_default();
+            events.push(backup_change(
+                account,
+                "AWS::Backup::BackupSelection",
+                sid,
+                at,
+            ));
+        }
+    }
+    // A fixed shuffle: every fifth event to the front, so backup events land among the tables.
+    let mut shuffled: Vec<Value> = events.iter().step_by(5).cloned().collect();
+    shuffled.extend(
+        events
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 5 != 0)
+            .map(|(_, e)| e.clone()),
+    );
+    shuffled
+        .into_iter()
+        .map(|e| config_event(&e, &json!({}), token))
+        .collect()
+}
+
 /// The demo snapshot as JSON.
 pub fn demo_snapshot() -> Value {
     let text = std::fs::read_to_string(repo_path("testdata/snapshots/demo-account.json"))
