@@ -31,6 +31,10 @@ struct Lookup<'a> {
     prefix_lens: Vec<usize>,
     /// By tag (key, value).
     tag: HashMap<(&'a str, &'a str), Vec<u32>>,
+    /// By `ListOfTags` key in lower case, whatever the value: the mention lookup only, so a
+    /// reason can name a selection the table nearly satisfies (`backup=weekly` against
+    /// `backup=daily`, `Backup` against `backup`).
+    tag_key: HashMap<String, Vec<u32>>,
 }
 
 impl<'a> Lookup<'a> {
@@ -55,6 +59,17 @@ impl<'a> Lookup<'a> {
         }
         if selection.resources.is_empty() && selection.list_of_tags.is_empty() {
             self.universal.push(ordinal);
+        }
+    }
+
+    fn add_tag_keys(&mut self, ordinal: u32, selection: &'a Selection) {
+        for c in &selection.list_of_tags {
+            if let Some(key) = list_of_tags_key(c) {
+                self.tag_key
+                    .entry(key.to_ascii_lowercase())
+                    .or_default()
+                    .push(ordinal);
+            }
         }
     }
 
@@ -83,6 +98,11 @@ impl<'a> Lookup<'a> {
         for (k, v) in &table.tags {
             if let Some(found) = self.tag.get(&(k.as_str(), v.as_str())) {
                 out.extend_from_slice(found);
+            }
+            if !self.tag_key.is_empty() {
+                if let Some(found) = self.tag_key.get(&k.to_ascii_lowercase()) {
+                    out.extend_from_slice(found);
+                }
             }
         }
     }
@@ -117,6 +137,7 @@ impl<'a> CatalogIndex<'a> {
                 let ordinal = index.entries.len() as u32;
                 index.entries.push((plan, selection));
                 index.mention.add_resources(ordinal, selection);
+                index.mention.add_tag_keys(ordinal, selection);
                 let valid = !selection.resources.is_empty() || !selection.list_of_tags.is_empty();
                 if !may_cover || !valid {
                     continue;

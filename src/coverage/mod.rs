@@ -74,7 +74,14 @@ fn decide(
         let t = trace(plan, selection, table, opt_in);
         let Some(blocker) = t.blocker() else { continue };
         mentions += 1;
-        if best.as_ref().is_none_or(|(_, b)| blocker.rank() < b.rank()) {
+        // The most useful kind of reason first; among equals, the selection that names the
+        // table most directly (an exact ARN over a catch-all `table/*` gated by a condition),
+        // since that is the one its author meant for this table.
+        let better = best.as_ref().is_none_or(|(bt, b)| {
+            (blocker.rank(), std::cmp::Reverse(t.specificity()))
+                < (b.rank(), std::cmp::Reverse(bt.specificity()))
+        });
+        if better {
             best = Some((t, blocker));
         }
     }
@@ -115,5 +122,115 @@ pub fn explain_table<'a>(table: &'a Table, index: &CatalogIndex<'a>) -> Explanat
         verdict: evaluate_table(table, index),
         policy: Vec::new(),
         recovery_points: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A one-Region account from snapshot JSON: opt-in on, the given selections in one plan, and
+    /// one table with the given tags.
+    fn verdict(selections: serde_json::Value, tags: serde_json::Value) -> Verdict {
+        verdict_opt_in(selections, tags, true)
+    }
+
+    fn verdict_opt_in(
+        selections: serde_json::Value,
+        tags: serde_json::Value,
+        opt_in: bool,
+    ) -> Verdict {
+        let doc = json!({"AccountId": "111122223333", "Regions": {"us-east-1": {
+            "ResourceTypeOptInPreference": {"DynamoDB": opt_in},
+            "BackupPlans": [{"BackupPlanId": "p1", "BackupPlanName": "daily",
+                "Rules": [{"RuleName": "r", "TargetBackupVaultName": "Default"}],
+                "Selections": selections}],
+            "Tables": [{"TableName": "orders",
+                "TableArn": "arn:aws:dynamodb:us-east-1:111122223333:table/orders", "Tags": tags}]}}});
+        let snap = crate::snapshot::parse(&doc.to_string()).expect("snapshot");
+        let region = &snap.regions[0];
+        evaluate_table(&region.tables[0], &CatalogIndex::new(&region.catalog))
+    }
+
+    fn tag_selection(id: &str, key: &str, value: &str) -> serde_json::Value {
+        json!({"SelectionId": id, "BackupSelection": {"SelectionName": id, "IamRoleArn": "arn:aws:iam::111122223333:role/b",
+            "ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": key, "ConditionValue": value}]}})
+    }
+
+    #[test]
+    fn a_listoftags_entry_with_another_value_is_named_with_what_the_table_has() {
+        // GIVEN a table tagged backup=weekly and a selection for backup=daily
+        let v = verdict(
+            json!([tag_selection("s1", "backup", "daily")]),
+            json!([{"Key": "backup", "Value": "weekly"}]),
+        );
+        // THEN the reason names the entry and the table's value, not "no selection mentions it"
+        assert_eq!(v.kind, ReasonKind::TagMismatch);
+        assert!(
+            v.reason.contains(
+                "ListOfTags backup=daily in selection `s1` of plan `daily`: tag is `weekly`"
+            ),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn a_tag_key_or_value_differing_only_in_case_says_tags_are_case_sensitive() {
+        let v = verdict(
+            json!([tag_selection("s1", "backup", "daily")]),
+            json!([{"Key": "Backup", "Value": "daily"}]),
+        );
+        assert!(v.reason.contains("`Backup`=daily"), "{}", v.reason);
+        assert!(
+            v.reason.contains("tag keys are case-sensitive"),
+            "{}",
+            v.reason
+        );
+        let v = verdict(
+            json!([tag_selection("s1", "pii", "TRUE")]),
+            json!([{"Key": "pii", "Value": "true"}]),
+        );
+        assert!(
+            v.reason.contains("tag values are case-sensitive"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn the_selection_that_names_the_table_directly_is_the_one_the_reason_names() {
+        // GIVEN a catch-all `table/*` gated by tier=gold, listed first, and a selection naming
+        // the table's ARN gated by env=prod; both conditions fail
+        let catch_all = json!({"SelectionId": "all", "BackupSelection": {"SelectionName": "all-gold",
+            "IamRoleArn": "arn:aws:iam::111122223333:role/b", "Resources": ["arn:aws:dynamodb:*:*:table/*"],
+            "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/tier", "ConditionValue": "gold"}]}}});
+        let direct = json!({"SelectionId": "mine", "BackupSelection": {"SelectionName": "orders-prod",
+            "IamRoleArn": "arn:aws:iam::111122223333:role/b",
+            "Resources": ["arn:aws:dynamodb:us-east-1:111122223333:table/orders"],
+            "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "prod"}]}}});
+        let v = verdict(json!([catch_all, direct]), json!([]));
+        // THEN the reason names the selection meant for this table
+        assert!(v.reason.contains("orders-prod"), "{}", v.reason);
+        assert!(v.reason.contains("(+1 more"), "{}", v.reason);
+    }
+
+    #[test]
+    fn an_ambiguous_table_type_pattern_with_opt_in_off_is_named_not_called_tags() {
+        // GIVEN opt-in off and a selection whose only pattern is the lost-asterisk form
+        let lost = json!({"SelectionId": "s1", "BackupSelection": {"SelectionName": "all-tables",
+            "IamRoleArn": "arn:aws:iam::111122223333:role/b", "Resources": ["arn:aws:dynamodb:::table/*"]}});
+        let v = verdict_opt_in(json!([lost]), json!([]), false);
+        // THEN the reason names the ambiguous pattern and what opt-in does under each reading
+        assert_eq!(v.compliance, Compliance::NonCompliant);
+        assert!(!v.reason.contains("through tags"), "{}", v.reason);
+        assert!(
+            v.reason
+                .contains("ambiguous pattern `arn:aws:dynamodb:::table/*`"),
+            "{}",
+            v.reason
+        );
+        assert!(v.reason.contains("did you mean"), "{}", v.reason);
     }
 }

@@ -2,10 +2,13 @@
 //! `Included ∧ ¬Excluded ∧ CondOK ∧ OptInOK`, kept as a trace so the verdict and `explain` can
 //! both say which entry decided it.
 
-use super::pattern::{arn_match, names_table_type, Ambiguity, Match};
-use super::tags::{all_conditions, condition_match, list_of_tags_match, TagCheck};
+use super::pattern::{arn_match, names_table_type, required_prefix, Ambiguity, Match};
+use super::tags::{
+    all_conditions, condition_match, is_string_equals, list_of_tags_key, list_of_tags_match,
+    TagCheck,
+};
 use super::tri::Tri;
-use crate::model::{BackupPlan, Condition, OptIn, Selection, Table, TagCondition};
+use crate::model::{BackupPlan, Condition, OptIn, Selection, Table, TagCondition, Tags};
 
 /// Why a plan cannot cover this table whatever its selections say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +82,8 @@ pub struct OptInCheck<'a> {
 /// Everything one selection says about one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectionTrace<'a> {
+    /// The table traced.
+    pub table: &'a Table,
     /// The plan the selection belongs to.
     pub plan: &'a BackupPlan,
     /// The selection.
@@ -121,6 +126,9 @@ pub enum Blocker<'a> {
     Excluded(&'a str),
     /// A condition fails.
     ConditionFailed(&'a Condition, Option<&'a str>),
+    /// A `ListOfTags` entry names one of the table's tag keys (or the key in another letter
+    /// case) with another value: the commonest real mistake (`Backup` vs `backup`).
+    TagNearMiss(TagNearMiss<'a>),
     /// A `ListOfTags` entry with an unsupported `ConditionType` names one of the table's tags.
     UnsupportedTagType(&'a TagCondition),
     /// Neither `Resources` nor `ListOfTags`.
@@ -138,10 +146,38 @@ impl Blocker<'_> {
             Blocker::NotOptedIn => 2,
             Blocker::Excluded(_) => 3,
             Blocker::ConditionFailed(..) => 4,
-            Blocker::UnsupportedTagType(_) => 5,
-            Blocker::Invalid => 6,
+            Blocker::TagNearMiss(_) => 5,
+            Blocker::UnsupportedTagType(_) => 6,
+            Blocker::Invalid => 7,
         }
     }
+}
+
+/// A `ListOfTags` entry the table almost satisfies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagNearMiss<'a> {
+    /// The entry.
+    pub entry: &'a TagCondition,
+    /// The table's key: the entry's own, or the same key in another letter case.
+    pub key: &'a str,
+    /// The table's value for that key.
+    pub value: &'a str,
+}
+
+impl TagNearMiss<'_> {
+    /// Whether key and value differ from the entry's only in letter case.
+    pub fn case_only(&self) -> bool {
+        self.key
+            .eq_ignore_ascii_case(list_of_tags_key(self.entry).unwrap_or(&self.entry.key))
+            && self.value.eq_ignore_ascii_case(&self.entry.value)
+    }
+}
+
+/// The table's tag `key` or, failing that, a tag whose key differs from it only in letter case.
+pub fn tag_or_case_variant<'t>(tags: &'t Tags, key: &str) -> Option<(&'t str, &'t str)> {
+    tags.get_key_value(key)
+        .or_else(|| tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
 /// The entry an ambiguity was found in.
@@ -236,6 +272,7 @@ pub fn trace<'a>(
     };
 
     SelectionTrace {
+        table,
         plan,
         selection,
         plan_state,
@@ -265,11 +302,24 @@ impl<'a> SelectionTrace<'a> {
             return Some(Blocker::Invalid);
         }
         if self.included == Tri::False {
-            return self
-                .list_of_tags
-                .iter()
-                .find(|c| c.check.unsupported_type && c.check.seen.is_some())
-                .map(|c| Blocker::UnsupportedTagType(c.entry));
+            let near_miss = self.list_of_tags.iter().find_map(|c| {
+                if !is_string_equals(c.entry) {
+                    return None;
+                }
+                let key = list_of_tags_key(c.entry)?;
+                let (key, value) = tag_or_case_variant(&self.table.tags, key)?;
+                Some(Blocker::TagNearMiss(TagNearMiss {
+                    entry: c.entry,
+                    key,
+                    value,
+                }))
+            });
+            return near_miss.or_else(|| {
+                self.list_of_tags
+                    .iter()
+                    .find(|c| c.check.unsupported_type && c.check.seen.is_some())
+                    .map(|c| Blocker::UnsupportedTagType(c.entry))
+            });
         }
         if self.plan_state != PlanState::Active {
             return Some(Blocker::PlanInactive(self.plan_state));
@@ -338,12 +388,50 @@ impl<'a> SelectionTrace<'a> {
     }
 
     /// How the selection reaches the table when it needs opt-in: the first pattern that
-    /// matched, or tags.
+    /// matched, an ambiguous table-type pattern (which would bypass opt-in under the reading
+    /// where it names the table), or tags.
     pub fn opt_in_path(&self) -> String {
-        match self.resources.iter().find(|c| c.result.value == Tri::True) {
-            Some(c) => format!("`{}`", c.pattern),
+        if let Some(c) = self.resources.iter().find(|c| c.result.value == Tri::True) {
+            return format!("`{}`", c.pattern);
+        }
+        match self.resources.iter().find(|c| c.result.value == Tri::Unknown) {
+            Some(c) if c.names_table_type => format!(
+                "the ambiguous pattern `{}` ({}; read as naming this table it is an explicit assignment that bypasses opt-in, otherwise opt-in applies)",
+                c.pattern,
+                ambiguity(&c.result)
+            ),
+            Some(c) => format!("the ambiguous pattern `{}` ({})", c.pattern, ambiguity(&c.result)),
             None => "tags".to_string(),
         }
+    }
+
+    /// How directly the selection names the table, for choosing which selection a reason
+    /// names: an exact ARN (3), a narrower pattern (2), tags (2), a catch-all such as `table/*`
+    /// or `*` (1), nothing (0).
+    pub fn specificity(&self) -> u8 {
+        let by_pattern = self
+            .resources
+            .iter()
+            .filter(|c| c.result.value != Tri::False)
+            .map(|c| match required_prefix(c.pattern) {
+                (_, true) => 3,
+                (prefix, false)
+                    if prefix
+                        .rsplit_once('/')
+                        .is_some_and(|(_, rest)| !rest.is_empty()) =>
+                {
+                    2
+                }
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(0);
+        let by_tags = if self.list_of_tags.iter().any(|c| c.check.seen.is_some()) {
+            2
+        } else {
+            0
+        };
+        by_pattern.max(by_tags)
     }
 }
 

@@ -1,8 +1,9 @@
 //! The verdict for one table and the sentence that explains it. The sentence is the Config
 //! annotation (cut to 256 characters) and the first line of `explain`.
 
-use super::selection::{Blocker, Construct, PlanState, SelectionTrace};
-use crate::model::{BackupPlan, OptIn, Selection};
+use super::selection::{tag_or_case_variant, Blocker, Construct, PlanState, SelectionTrace};
+use super::tags::list_of_tags_key;
+use crate::model::{BackupPlan, OptIn, Selection, RESOURCE_TAG_PREFIX};
 use serde::Serialize;
 
 pub use crate::model::Compliance;
@@ -55,6 +56,9 @@ pub enum ReasonKind {
     ConditionFailed,
     /// Selected by a plan that is deleted, rule-less or elsewhere.
     PlanInactive,
+    /// A `ListOfTags` entry names the table's tag key (or the key in another case) with
+    /// another value.
+    TagMismatch,
     /// Named only by a `ListOfTags` entry AWS cannot apply.
     UnsupportedTagType,
     /// A selection with neither `Resources` nor `ListOfTags`.
@@ -230,9 +234,18 @@ fn describe(
             format!("not covered: excluded by NotResources `{p}` in {at}"),
         ),
         Blocker::ConditionFailed(c, seen) => {
+            let key = c.key.strip_prefix(RESOURCE_TAG_PREFIX).unwrap_or(&c.key);
             let saw = match seen {
-                None => "tag absent".to_string(),
+                Some(v) if *v != c.value && v.eq_ignore_ascii_case(&c.value) => {
+                    format!("tag is `{v}`; tag values are case-sensitive")
+                }
                 Some(v) => format!("tag is `{v}`"),
+                None => match tag_or_case_variant(&trace.table.tags, key) {
+                    Some((k, v)) => format!(
+                        "tag absent, but the table has `{k}`={v}; tag keys are case-sensitive"
+                    ),
+                    None => "tag absent".to_string(),
+                },
             };
             (
                 ReasonKind::ConditionFailed,
@@ -255,6 +268,32 @@ fn describe(
             (
                 ReasonKind::PlanInactive,
                 format!("not covered: {at} selects it, but the plan {why}"),
+            )
+        }
+        Blocker::TagNearMiss(m) => {
+            let wanted_key = list_of_tags_key(m.entry).unwrap_or(&m.entry.key);
+            let note = if m.case_only() {
+                if m.key != wanted_key {
+                    "; tag keys are case-sensitive"
+                } else {
+                    "; tag values are case-sensitive"
+                }
+            } else if m.key != wanted_key {
+                "; tag keys are case-sensitive"
+            } else {
+                ""
+            };
+            let saw = if m.key == wanted_key {
+                format!("tag is `{}`", m.value)
+            } else {
+                format!("the table's tag is `{}`={}", m.key, m.value)
+            };
+            (
+                ReasonKind::TagMismatch,
+                format!(
+                    "not covered: ListOfTags {}={} in {at}: {saw}{note}",
+                    wanted_key, m.entry.value
+                ),
             )
         }
         Blocker::UnsupportedTagType(c) => (
