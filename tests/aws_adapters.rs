@@ -421,3 +421,40 @@ async fn a_plan_answer_without_a_plan_fails_instead_of_reading_as_no_rules() {
     assert!(err.to_string().contains("has no BackupPlan"), "{err}");
     assert!(fake.puts().is_empty());
 }
+
+#[tokio::test]
+async fn a_conditions_operator_the_sdk_does_not_model_is_kept_on_the_live_path() {
+    // GIVEN `prod-tables` (which covers `orders`) carries a fifth Conditions operator in the
+    // GetBackupSelection response
+    let mut doc = demo_snapshot();
+    doc["Regions"]["us-east-1"]["BackupPlans"][0]["Selections"][0]["BackupSelection"]
+        ["Conditions"]["StringEqualsIgnoreCase"] =
+        json!([{"ConditionKey": "aws:ResourceTag/tier", "ConditionValue": "GOLD"}]);
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&doc);
+    let env = env(&fake, Duration::from_secs(60)).await;
+    // WHEN `orders` changes
+    let evals = run(&env, fixture("change-covered.json")).await.unwrap();
+    // THEN the unknown operator is not dropped (which would widen the selection into a false
+    // COMPLIANT): the verdict is the offline path's, NON_COMPLIANT naming the operator
+    let live = &evals[0];
+    assert_eq!(
+        live.compliance,
+        Compliance::NonCompliant,
+        "{}",
+        live.annotation
+    );
+    assert!(
+        live.annotation.contains("StringEqualsIgnoreCase"),
+        "{}",
+        live.annotation
+    );
+    let snap = dynamodb_backup_rule::snapshot::parse(&doc.to_string()).unwrap();
+    let offline = rule::evaluate_snapshot(&snap, &Default::default(), chrono::Utc::now());
+    let orders = offline
+        .iter()
+        .find(|e| e.table.name == "orders" && e.region == "us-east-1")
+        .unwrap();
+    assert_eq!(orders.verdict.compliance, live.compliance);
+    assert_eq!(orders.verdict.annotation(), live.annotation);
+}

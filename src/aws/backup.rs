@@ -13,8 +13,14 @@ use crate::model::{
 use crate::ports::Scope;
 use aws_sdk_backup::primitives::DateTimeFormat as Format;
 use aws_sdk_backup::Client;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 /// Calls in flight per catalog load.
 pub const MAX_IN_FLIGHT: usize = 8;
@@ -307,10 +313,13 @@ async fn get_selection(
     plan_id: &str,
     selection_id: &str,
 ) -> Result<Selection, Error> {
+    let raw = UnmodeledConditions::default();
     let out = client
         .get_backup_selection()
         .backup_plan_id(plan_id)
         .selection_id(selection_id)
+        .customize()
+        .interceptor(raw.clone())
         .send()
         .await
         .map_err(|e| classify("backup:GetBackupSelection", role, e))?;
@@ -324,11 +333,105 @@ async fn get_selection(
         role: role.map(str::to_string),
         source: "empty GetBackupSelection response".into(),
     })?;
-    Ok(selection_from_sdk(selection_id, b))
+    let mut selection = selection_from_sdk(selection_id, b);
+    selection.conditions.extend(raw.take());
+    Ok(selection)
+}
+
+/// The `Conditions` operators AWS Backup documents, and the only ones the SDK models.
+const MODELED_OPERATORS: [&str; 4] = [
+    "StringEquals",
+    "StringNotEquals",
+    "StringLike",
+    "StringNotLike",
+];
+
+/// Reads `GetBackupSelection`'s raw body for `Conditions` operators the SDK does not model. The
+/// SDK drops fields it does not know, so a future operator would silently widen the selection
+/// (a false COMPLIANT); kept, it evaluates to unknown, as in a snapshot (spec §7).
+#[derive(Debug, Clone, Default)]
+struct UnmodeledConditions(Arc<Mutex<Vec<Condition>>>);
+
+impl UnmodeledConditions {
+    fn take(&self) -> Vec<Condition> {
+        self.0
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
+    }
+}
+
+impl Intercept for UnmodeledConditions {
+    fn name(&self) -> &'static str {
+        "UnmodeledConditions"
+    }
+
+    // After deserialization the body has been read into memory, so its bytes are at hand.
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(body) = context.response().body().bytes() {
+            if let Ok(mut found) = self.0.lock() {
+                *found = unmodeled_conditions(body);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every `Conditions` entry of a `GetBackupSelection` body under an operator the SDK does not
+/// model. An entry list that is not a list still counts, as one entry with no key.
+fn unmodeled_conditions(body: &[u8]) -> Vec<Condition> {
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let Some(conditions) = doc["BackupSelection"]["Conditions"].as_object() else {
+        return Vec::new();
+    };
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    conditions
+        .iter()
+        .filter(|(op, _)| !MODELED_OPERATORS.contains(&op.as_str()))
+        .flat_map(|(op, entries)| {
+            let entries = match entries.as_array() {
+                Some(list) => list.clone(),
+                None => vec![serde_json::Value::Null],
+            };
+            entries.into_iter().map(move |e| Condition {
+                operator: ConditionOperator::Unsupported(op.clone()),
+                key: text(&e, "ConditionKey"),
+                value: text(&e, "ConditionValue"),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_the_sdk_does_not_model_are_kept_from_the_raw_body() {
+        let body = br#"{"BackupSelection": {"Conditions": {
+            "StringEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "prod"}],
+            "StringEqualsIgnoreCase": [{"ConditionKey": "aws:ResourceTag/tier", "ConditionValue": "GOLD"}]}}}"#;
+        let found = unmodeled_conditions(body);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].operator,
+            ConditionOperator::Unsupported("StringEqualsIgnoreCase".into())
+        );
+        assert_eq!(found[0].key, "aws:ResourceTag/tier");
+        assert!(unmodeled_conditions(br#"{"BackupSelection": {}}"#).is_empty());
+        assert!(unmodeled_conditions(b"not json").is_empty());
+    }
 }
 
 /// The SDK's selection in our terms. The SDK models exactly the four documented `Conditions`
-/// operators, so there is no unknown operator to keep here (the snapshot loader keeps them).
+/// operators; any other is read from the raw body by [`UnmodeledConditions`].
 fn selection_from_sdk(selection_id: &str, b: &aws_sdk_backup::types::BackupSelection) -> Selection {
     let mut conditions = Vec::new();
     if let Some(c) = b.conditions() {
