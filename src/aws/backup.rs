@@ -409,27 +409,6 @@ fn unmodeled_conditions(body: &[u8]) -> Vec<Condition> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn operators_the_sdk_does_not_model_are_kept_from_the_raw_body() {
-        let body = br#"{"BackupSelection": {"Conditions": {
-            "StringEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "prod"}],
-            "StringEqualsIgnoreCase": [{"ConditionKey": "aws:ResourceTag/tier", "ConditionValue": "GOLD"}]}}}"#;
-        let found = unmodeled_conditions(body);
-        assert_eq!(found.len(), 1);
-        assert_eq!(
-            found[0].operator,
-            ConditionOperator::Unsupported("StringEqualsIgnoreCase".into())
-        );
-        assert_eq!(found[0].key, "aws:ResourceTag/tier");
-        assert!(unmodeled_conditions(br#"{"BackupSelection": {}}"#).is_empty());
-        assert!(unmodeled_conditions(b"not json").is_empty());
-    }
-}
-
 /// The SDK's selection in our terms. The SDK models exactly the four documented `Conditions`
 /// operators; any other is read from the raw body by [`UnmodeledConditions`].
 fn selection_from_sdk(selection_id: &str, b: &aws_sdk_backup::types::BackupSelection) -> Selection {
@@ -469,5 +448,26 @@ fn selection_from_sdk(selection_id: &str, b: &aws_sdk_backup::types::BackupSelec
             })
             .collect(),
         conditions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_the_sdk_does_not_model_are_kept_from_the_raw_body() {
+        let body = br#"{"BackupSelection": {"Conditions": {
+            "StringEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "prod"}],
+            "StringEqualsIgnoreCase": [{"ConditionKey": "aws:ResourceTag/tier", "ConditionValue": "GOLD"}]}}}"#;
+        let found = unmodeled_conditions(body);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].operator,
+            ConditionOperator::Unsupported("StringEqualsIgnoreCase".into())
+        );
+        assert_eq!(found[0].key, "aws:ResourceTag/tier");
+        assert!(unmodeled_conditions(br#"{"BackupSelection": {}}"#).is_empty());
+        assert!(unmodeled_conditions(b"not json").is_empty());
     }
 }
