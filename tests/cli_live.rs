@@ -222,3 +222,94 @@ async fn live_invoke_refuses_another_accounts_event() {
     );
     assert_eq!(fake.count("ListBackupPlans"), 0, "nothing was read");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_and_snapshot_read_recovery_points_when_the_age_parameter_needs_them() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    // WHEN audit runs with maxRecoveryPointAgeHours
+    let audit = cli_with(
+        &fake,
+        &[
+            "audit",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+            "--parameters",
+            r#"{"maxRecoveryPointAgeHours":"24"}"#,
+        ],
+    )
+    .await;
+    // THEN it reads the covered tables' recovery points, as the Lambda does, and no verdict
+    // says they were not read
+    let out = text(&audit.stdout);
+    assert!(
+        fake.count("ListRecoveryPointsByResource") > 0,
+        "{}",
+        text(&audit.stderr)
+    );
+    assert!(!out.contains("were not read"), "{out}");
+
+    // AND without the parameter, audit reads none
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    cli_with(&fake, &["audit", "--region", "us-east-1"]).await;
+    assert_eq!(fake.count("ListRecoveryPointsByResource"), 0);
+
+    // AND snapshot captures them, so a replay with the parameter works; --no-recovery-points
+    // skips them
+    let dir = std::env::temp_dir().join(format!("ddb-rp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let with = dir.join("with.json");
+    let without = dir.join("without.json");
+    let out = cli_with(
+        &fake,
+        &[
+            "snapshot",
+            "--region",
+            "us-east-1",
+            "--output",
+            with.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let captured = std::fs::read_to_string(&with).unwrap();
+    assert!(
+        captured.contains("RecoveryPoints"),
+        "the snapshot carries recovery points"
+    );
+    let replay = cli_with(
+        &fake,
+        &[
+            "evaluate",
+            "--snapshot",
+            with.to_str().unwrap(),
+            "--parameters",
+            r#"{"maxRecoveryPointAgeHours":"24"}"#,
+        ],
+    )
+    .await;
+    assert!(
+        !text(&replay.stdout).contains("were not read"),
+        "{}",
+        text(&replay.stdout)
+    );
+    cli_with(
+        &fake,
+        &[
+            "snapshot",
+            "--region",
+            "us-east-1",
+            "--no-recovery-points",
+            "--output",
+            without.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(!std::fs::read_to_string(&without)
+        .unwrap()
+        .contains("RecoveryPoints"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -386,7 +386,15 @@ impl AwsEnv {
     }
 
     /// Captures one account's Regions into the snapshot model (`snapshot` and `audit`).
-    pub async fn capture(&self, regions: &[String]) -> Result<Snapshot, Error> {
+    ///
+    /// With `recovery_points`, the recovery points of every covered table are captured too
+    /// (`ListRecoveryPointsByResource`, eight in flight under the Backup pacer), so that
+    /// `maxRecoveryPointAgeHours` can be judged from the snapshot.
+    pub async fn capture(
+        &self,
+        regions: &[String],
+        recovery_points: bool,
+    ) -> Result<Snapshot, Error> {
         let account = self.caller_account().await?;
         let mut out = Vec::new();
         for region in regions {
@@ -402,11 +410,18 @@ impl AwsEnv {
             let tags = tagging::table_tags(&clients.tagging, None).await?;
             let tables =
                 dynamodb::tables(&clients.dynamodb, None, Some(&tags), DESCRIBE_RATE, None).await?;
-            info!(region = %region, plans = catalog.plans.len(), tables = tables.len(), "captured");
+            let points = if recovery_points {
+                self.covered_recovery_points(&clients, &catalog, &tables)
+                    .await?
+            } else {
+                Default::default()
+            };
+            info!(region = %region, plans = catalog.plans.len(), tables = tables.len(),
+                recovery_points_of = points.len(), "captured");
             out.push(RegionSnapshot {
                 catalog,
                 tables,
-                recovery_points: Default::default(),
+                recovery_points: points,
             });
         }
         Ok(Snapshot {
@@ -414,6 +429,40 @@ impl AwsEnv {
             captured_at: Some(chrono::Utc::now()),
             regions: out,
         })
+    }
+}
+
+impl AwsEnv {
+    /// The recovery points of the tables the catalog covers, by table name.
+    async fn covered_recovery_points(
+        &self,
+        clients: &Clients,
+        catalog: &RegionCatalog,
+        tables: &[Table],
+    ) -> Result<std::collections::BTreeMap<String, Vec<RecoveryPoint>>, Error> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        let index = crate::coverage::CatalogIndex::new(catalog);
+        let covered: Vec<&Table> = tables
+            .iter()
+            .filter(|t| {
+                crate::coverage::evaluate_table(t, &index).compliance
+                    == crate::model::Compliance::Compliant
+            })
+            .collect();
+        stream::iter(covered)
+            .map(|t| async move {
+                let points = backup::recovery_points(
+                    &clients.backup,
+                    &clients.backup_pace,
+                    None,
+                    &t.arn.arn,
+                )
+                .await?;
+                Ok::<_, Error>((t.name.clone(), points))
+            })
+            .buffered(8)
+            .try_collect()
+            .await
     }
 }
 

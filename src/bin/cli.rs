@@ -102,6 +102,10 @@ enum Command {
         /// Where to write the snapshot.
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
+        /// Skip the recovery points of covered tables (one paced read per covered table), which
+        /// `maxRecoveryPointAgeHours` needs when the snapshot is replayed.
+        #[arg(long)]
+        no_recovery_points: bool,
     },
     /// Run the rule handler on a Config event exactly as the Lambda would, and print the
     /// evaluations it would put. Nothing is ever put.
@@ -172,11 +176,11 @@ fn regions(env: &AwsEnv, given: Vec<String>) -> Result<Vec<String>, Error> {
         })
 }
 
-fn capture(given: Vec<String>) -> Result<Snapshot, Error> {
+fn capture(given: Vec<String>, recovery_points: bool) -> Result<Snapshot, Error> {
     runtime()?.block_on(async {
         let env = AwsEnv::from_env(Settings::from_env()?).await;
         let regions = regions(&env, given)?;
-        env.capture(&regions).await
+        env.capture(&regions, recovery_points).await
     })
 }
 
@@ -228,10 +232,16 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
             parameters,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
-            print_evaluations(out, &capture(regions)?, format, &params)
+            // Recovery points only when a parameter judges them, as the Lambda reads them.
+            let points = params.policy.recovery_point_age_hours.is_some();
+            print_evaluations(out, &capture(regions, points)?, format, &params)
         }
-        Command::Snapshot { regions, output } => {
-            let snapshot = capture(regions)?;
+        Command::Snapshot {
+            regions,
+            output,
+            no_recovery_points,
+        } => {
+            let snapshot = capture(regions, !no_recovery_points)?;
             let text = serde_json::to_string_pretty(&SnapshotFile::from(&snapshot))
                 .map_err(|e| Error::Output(e.into()))?;
             std::fs::write(&output, text + "\n").map_err(Error::Output)?;
