@@ -175,3 +175,57 @@ fn help_shows_examples_for_each_command() {
         assert!(text.contains("Exit status"), "{text}");
     }
 }
+
+#[test]
+fn a_mistyped_snapshot_key_is_an_error_never_a_silent_change_of_verdict() {
+    // GIVEN the demo snapshot with `Conditions` mistyped as `Condition` in `prod-tables`
+    let text = std::fs::read_to_string(repo_path("testdata/snapshots/demo-account.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let sel =
+        &mut doc["Regions"]["us-east-1"]["BackupPlans"][0]["Selections"][0]["BackupSelection"];
+    let conditions = sel["Conditions"].take();
+    sel.as_object_mut().unwrap().remove("Conditions");
+    sel["Condition"] = conditions;
+    let dir = std::env::temp_dir().join(format!("ddb-typo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let typo = dir.join("typo.json");
+    std::fs::write(&typo, doc.to_string()).unwrap();
+    // THEN evaluate refuses it, naming the key and the intended one (exit 2)
+    let out = cli(&["evaluate", "--snapshot", typo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("BackupSelection.Condition") && err.contains("did you mean `Conditions`"),
+        "{err}"
+    );
+
+    // AND an unknown key that is no near miss is one warning, and an error with --strict
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["Regions"]["us-east-1"]["Tables"][0]["Owner"] = serde_json::json!("team-a");
+    let unknown = dir.join("unknown.json");
+    std::fs::write(&unknown, doc.to_string()).unwrap();
+    let out = cli(&["evaluate", "--snapshot", unknown.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 unknown key(s) ignored")
+            && stderr(&out).contains("Tables[0].Owner"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(&[
+        "evaluate",
+        "--strict",
+        "--snapshot",
+        unknown.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // AND the bundled demo snapshot has no unknown key at all
+    let out = cli(&[
+        "evaluate",
+        "--strict",
+        "--snapshot",
+        "testdata/snapshots/demo-account.json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,6 +22,10 @@ const EXIT_STATUS: &str = "Exit status: 0 when nothing is NON_COMPLIANT, 3 when 
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Make unknown keys in a snapshot file errors, not a warning (a near miss of a known key,
+    /// such as `Condition` for `Conditions`, is always an error).
+    #[arg(long, global = true)]
+    strict: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,8 +144,25 @@ enum Format {
     Json,
 }
 
-fn load(path: &Path) -> Result<Snapshot, Error> {
-    snapshot::parse(&read_text(path)?)
+/// Reads a snapshot file, warning on stderr about what it ignores.
+fn load(path: &Path, strict: bool) -> Result<Snapshot, Error> {
+    let (snapshot, found) = snapshot::parse_checked(&read_text(path)?, strict)?;
+    if !found.unknown_keys.is_empty() {
+        eprintln!(
+            "warning: {}: {} unknown key(s) ignored (--strict makes them errors): {}",
+            path.display(),
+            found.unknown_keys.len(),
+            found.unknown_keys.join(", ")
+        );
+    }
+    if !found.unknown_values.is_empty() {
+        eprintln!(
+            "warning: {}: unknown table status(es), such tables are NOT_APPLICABLE: {}",
+            path.display(),
+            found.unknown_values.join(", ")
+        );
+    }
+    Ok(snapshot)
 }
 
 fn read_text(path: &Path) -> Result<String, Error> {
@@ -224,7 +245,7 @@ fn print_evaluations(
 }
 
 /// Runs a command; `Ok(true)` when something is NON_COMPLIANT.
-fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
+fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Error> {
     match command {
         Command::Audit {
             regions,
@@ -274,7 +295,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
             let put = runtime()?.block_on(async {
                 match snapshot {
                     Some(path) => {
-                        let env = Recording::new(SnapshotEnv::new(load(&path)?));
+                        let env = Recording::new(SnapshotEnv::new(load(&path, strict)?));
                         let caller = Caller {
                             region: std::env::var("AWS_REGION")
                                 .ok()
@@ -320,7 +341,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
             parameters,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
-            print_evaluations(out, &load(&snapshot)?, format, &params)
+            print_evaluations(out, &load(&snapshot, strict)?, format, &params)
         }
         Command::Explain {
             snapshot,
@@ -329,7 +350,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<bool, Error> {
             parameters,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
-            let snapshot = load(&snapshot)?;
+            let snapshot = load(&snapshot, strict)?;
             let (region, explanation) =
                 rule::explain(&snapshot, &table, &params, chrono::Utc::now())?;
             match format {
@@ -350,8 +371,8 @@ fn main() -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let result =
-        run(cli.command, &mut out).and_then(|nc| out.flush().map(|_| nc).map_err(Error::Output));
+    let result = run(cli.command, cli.strict, &mut out)
+        .and_then(|nc| out.flush().map(|_| nc).map_err(Error::Output));
     match result {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::from(3),

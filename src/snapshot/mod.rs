@@ -5,6 +5,8 @@
 //! Unknown keys are ignored so later versions can add fields. Every error names the JSON path of
 //! the offending value.
 
+pub mod keys;
+
 use crate::error::Error;
 use crate::model::{
     BackupPlan, BackupRule, Condition, ConditionOperator, OptIn, RecoveryPoint, RegionCatalog,
@@ -254,8 +256,20 @@ pub struct TagFile {
 
 /// Parses and validates a snapshot document.
 pub fn parse(json: &str) -> Result<Snapshot, Error> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    let file: SnapshotFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    parse_checked(json, false).map(|(snapshot, _)| snapshot)
+}
+
+/// Parses a snapshot after checking its keys ([`keys::check`]): a near miss of a key valid at
+/// its place is an error, and so is any unknown key with `strict`; otherwise the unknown keys
+/// and values come back for a warning.
+pub fn parse_checked(json: &str, strict: bool) -> Result<(Snapshot, keys::Findings), Error> {
+    let doc: serde_json::Value =
+        serde_json::from_str(json).map_err(|source| Error::SnapshotFormat {
+            path: "(top level)".into(),
+            source,
+        })?;
+    let findings = keys::check(&doc, strict)?;
+    let file: SnapshotFile = serde_path_to_error::deserialize(doc).map_err(|e| {
         let path = e.path().to_string();
         Error::SnapshotFormat {
             path: if path == "." {
@@ -266,7 +280,7 @@ pub fn parse(json: &str) -> Result<Snapshot, Error> {
             source: e.into_inner(),
         }
     })?;
-    file.try_into()
+    Ok((file.try_into()?, findings))
 }
 
 fn invalid(path: impl Into<String>, expected: impl Into<String>) -> Error {
