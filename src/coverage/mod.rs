@@ -67,7 +67,8 @@ fn decide(
     }
 
     // Not covered: find the most useful thing to say among the selections that mention it.
-    let mut best: Option<(SelectionTrace<'_>, selection::Blocker<'_>)> = None;
+    // (trace, blocker, specificity once computed)
+    let mut best: Option<(SelectionTrace<'_>, selection::Blocker<'_>, Option<u8>)> = None;
     let mut mentions = 0usize;
     for ordinal in may_mention(table) {
         let (plan, selection) = index.entries[ordinal as usize];
@@ -76,17 +77,24 @@ fn decide(
         mentions += 1;
         // The most useful kind of reason first; among equals, the selection that names the
         // table most directly (an exact ARN over a catch-all `table/*` gated by a condition),
-        // since that is the one its author meant for this table.
-        let better = best.as_ref().is_none_or(|(bt, b)| {
-            (blocker.rank(), std::cmp::Reverse(t.specificity()))
-                < (b.rank(), std::cmp::Reverse(bt.specificity()))
-        });
-        if better {
-            best = Some((t, blocker));
+        // since that is the one its author meant for this table. Specificity is computed only
+        // to break a tie, and once per kept trace.
+        let replace = match best.as_mut() {
+            None => Some(None),
+            Some((_, b, _)) if blocker.rank() < b.rank() => Some(None),
+            Some((_, b, _)) if blocker.rank() > b.rank() => None,
+            Some((bt, _, spec)) => {
+                let kept = *spec.get_or_insert_with(|| bt.specificity());
+                let this = t.specificity();
+                (this > kept).then_some(Some(this))
+            }
+        };
+        if let Some(spec) = replace {
+            best = Some((t, blocker, spec));
         }
     }
     Verdict::not_covered(
-        best.as_ref().map(|(t, b)| (t, b)),
+        best.as_ref().map(|(t, b, _)| (t, b)),
         mentions.saturating_sub(1),
         index.catalog.plans.len(),
         &index.catalog.region,

@@ -166,9 +166,16 @@ pub fn glob_reading(pattern: &str, text: &str, reading: Reading) -> bool {
 /// Splits an ARN-shaped pattern into its six colon-separated parts (the resource part keeps its
 /// own colons), or `None` when it is not `arn:…` with six parts.
 fn arn_parts(pattern: &str) -> Option<[&str; 6]> {
-    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
-    let parts: [&str; 6] = parts.try_into().ok()?;
-    (parts[0] == "arn").then_some(parts)
+    // Without collecting into a Vec: this runs for every pattern of every traced selection.
+    if !pattern.starts_with("arn:") {
+        return None;
+    }
+    let mut it = pattern.splitn(6, ':');
+    let mut parts = [""; 6];
+    for part in &mut parts {
+        *part = it.next()?;
+    }
+    Some(parts)
 }
 
 /// Whether every `*` in the pattern sits where AWS Backup documents wildcards: the whole

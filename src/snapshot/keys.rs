@@ -260,7 +260,7 @@ const TABLE_STATUSES: [&str; 8] = [
 /// unknown key. Otherwise the unknown keys and values are returned for one warning.
 pub fn check(doc: &Value, strict: bool) -> Result<Findings, Error> {
     let mut findings = Findings::default();
-    walk(doc, Place::Root, String::new(), &mut findings)?;
+    walk(doc, Place::Root, &mut Vec::new(), &mut findings)?;
     if strict && !findings.unknown_keys.is_empty() {
         return Err(Error::SnapshotInvalid {
             path: findings.unknown_keys[0].clone(),
@@ -274,67 +274,101 @@ pub fn check(doc: &Value, strict: bool) -> Result<Findings, Error> {
     Ok(findings)
 }
 
-fn walk(v: &Value, place: Place, at: String, out: &mut Findings) -> Result<(), Error> {
+/// One step of a JSON path; the path is rendered only when something is found, since a large
+/// snapshot has millions of steps and almost never a finding.
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn render(steps: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn walk<'a>(
+    v: &'a Value,
+    place: Place,
+    at: &mut Vec<Step<'a>>,
+    out: &mut Findings,
+) -> Result<(), Error> {
     let Some(obj) = v.as_object() else {
         return Ok(()); // the reader reports a wrong shape with its path
     };
     let (ours, aws) = place.keys();
-    let join = |k: &str| {
-        if at.is_empty() {
-            k.to_string()
-        } else {
-            format!("{at}.{k}")
-        }
-    };
     for (key, value) in obj {
-        let path = join(key);
-        if !ours.contains(&key.as_str()) && !aws.contains(&key.as_str()) {
+        at.push(Step::Key(key));
+        let known = ours.contains(&key.as_str()) || aws.contains(&key.as_str());
+        if !known {
             if let Some(meant) = ours.iter().find(|o| near_miss(key, o)) {
                 return Err(Error::SnapshotInvalid {
-                    path,
+                    path: render(at),
                     expected: format!(
                         "a key valid here; `{key}` is not one — did you mean `{meant}`? (an unread key could change verdicts)"
                     ),
                 });
             }
-            out.unknown_keys.push(path);
+            out.unknown_keys.push(render(at));
+            at.pop();
             continue;
         }
-        if let (Place::Table, "TableStatus", Some(status)) = (place, key.as_str(), value.as_str()) {
-            check_status(status, &path, out)?;
+        if let (Place::Table, "TableStatus", Some(status)) = (place, key.as_str(), value.as_str())
+        {
+            check_status(status, at, out)?;
         }
         match place.child(key) {
             None => {}
-            Some(Child::One(p)) => walk(value, p, path, out)?,
+            Some(Child::One(p)) => walk(value, p, at, out)?,
             Some(Child::Each(p)) => {
                 for (i, item) in value.as_array().into_iter().flatten().enumerate() {
-                    walk(item, p, format!("{path}[{i}]"), out)?;
+                    at.push(Step::Index(i));
+                    walk(item, p, at, out)?;
+                    at.pop();
                 }
             }
             Some(Child::EachOf(p)) => {
                 for (k, item) in value.as_object().into_iter().flatten() {
-                    walk(item, p, format!("{path}.{k}"), out)?;
+                    at.push(Step::Key(k));
+                    walk(item, p, at, out)?;
+                    at.pop();
                 }
             }
             Some(Child::EachOfEach(p)) => {
                 for (k, list) in value.as_object().into_iter().flatten() {
+                    at.push(Step::Key(k));
                     for (i, item) in list.as_array().into_iter().flatten().enumerate() {
-                        walk(item, p, format!("{path}.{k}[{i}]"), out)?;
+                        at.push(Step::Index(i));
+                        walk(item, p, at, out)?;
+                        at.pop();
                     }
+                    at.pop();
                 }
             }
         }
+        at.pop();
     }
     Ok(())
 }
 
-fn check_status(status: &str, path: &str, out: &mut Findings) -> Result<(), Error> {
+fn check_status(status: &str, at: &[Step<'_>], out: &mut Findings) -> Result<(), Error> {
     if TABLE_STATUSES.contains(&status) {
         return Ok(());
     }
+    let path = render(at);
     if let Some(meant) = TABLE_STATUSES.iter().find(|s| near_miss(status, s)) {
         return Err(Error::SnapshotInvalid {
-            path: path.to_string(),
+            path,
             expected: format!("a table status; `{status}` is not one — did you mean `{meant}`?"),
         });
     }
