@@ -125,11 +125,12 @@ pub fn write_evaluations_text(
     let s = Summary::of(evaluations);
     writeln!(
         out,
-        "\n{} compliant, {} non-compliant, {} not applicable ({} tables)",
+        "\n{} compliant, {} non-compliant, {} not applicable ({} table{})",
         s.compliant,
         s.non_compliant,
         s.not_applicable,
-        evaluations.len()
+        evaluations.len(),
+        if evaluations.len() == 1 { "" } else { "s" }
     )
 }
 

@@ -325,6 +325,8 @@ pub fn apply(
         _ => None,
     };
     let reason = match missing {
+        // Name the parameter once: most details already end with it and its value.
+        Some((at, p)) if p.detail.contains(p.parameter) => format!("{at} but {}", p.detail),
         Some((at, p)) => format!("{at} but {} ({})", p.detail, p.parameter),
         None => format!(
             "covered, but plan `{}` has no rules to check",

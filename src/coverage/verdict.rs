@@ -92,7 +92,8 @@ impl Verdict {
     /// The reason cut to Config's 256-character limit, with a visible marker when cut. Cutting
     /// by bytes keeps it within the limit however Config counts characters.
     pub fn annotation(&self) -> String {
-        truncate_annotation(&self.reason)
+        // The Config console shows backticks literally; plain quotes read better there.
+        truncate_annotation(&self.reason.replace('`', "'"))
     }
 
     /// NOT_APPLICABLE because of the table's status.
@@ -127,9 +128,11 @@ impl Verdict {
                 } else {
                     "plan"
                 };
+                // Names, not IDs: the IDs are in `explain` and the JSON's CoveredBy, and a
+                // reason of UUIDs tells a reader nothing on the dashboard.
                 format!(
-                    "{kind} `{}` ({}) selection `{}` ({})",
-                    c.backup_plan_name, c.backup_plan_id, c.selection_name, c.selection_id
+                    "{kind} `{}` selection `{}`",
+                    c.backup_plan_name, c.selection_name
                 )
             })
             .collect();
