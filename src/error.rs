@@ -37,11 +37,23 @@ pub enum Error {
 
     /// `explain` was asked about a table the snapshot does not have.
     #[error(
-        "table `{table}` is not in the snapshot; give a table name or ARN from its Tables lists"
+        "table `{table}` is not in the snapshot{}; give a table name or ARN from its Tables lists",
+        suggest(.close)
     )]
     TableNotFound {
         /// The name or ARN asked for.
         table: String,
+        /// Table names close to it (case-only differences first).
+        close: Vec<String>,
+    },
+
+    /// A command-line flag is missing or has a bad value.
+    #[error("{flag}: expected {expected}")]
+    Usage {
+        /// The flag, e.g. `--region`.
+        flag: String,
+        /// What is expected.
+        expected: String,
     },
 
     /// A table name matches tables in several Regions.
@@ -138,6 +150,20 @@ pub enum Error {
     },
 }
 
+fn suggest(close: &[String]) -> String {
+    match close {
+        [] => String::new(),
+        names => format!(
+            " (did you mean {}?)",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    }
+}
+
 /// The first few of a list, and how many more.
 fn preview(items: &[String]) -> String {
     const SHOWN: usize = 10;
@@ -187,6 +213,7 @@ impl Error {
                 | Error::SnapshotFormat { .. }
                 | Error::SnapshotInvalid { .. }
                 | Error::TableNotFound { .. }
+                | Error::Usage { .. }
                 | Error::AmbiguousTable { .. }
                 | Error::InvalidEvent { .. }
                 | Error::InvalidParameters { .. }

@@ -85,11 +85,22 @@ pub struct Invocation {
     pub execution_role_arn: Option<String>,
     /// `configRuleName`: the rule's name in the evaluated account, for the periodic clean-up.
     pub config_rule_name: Option<String>,
+    /// `configRuleArn`, which names the rule's Region.
+    pub config_rule_arn: Option<String>,
     /// `ruleParameters`, decoded to a JSON object (not yet validated).
     pub rule_parameters: serde_json::Map<String, Value>,
 }
 
 impl Invocation {
+    /// The rule's Region, from `configRuleArn` (`arn:aws:config:<Region>:<account>:config-rule/…`).
+    pub fn rule_region(&self) -> Option<&str> {
+        self.config_rule_arn
+            .as_deref()?
+            .split(':')
+            .nth(3)
+            .filter(|r| !r.is_empty())
+    }
+
     /// The account the event evaluates: `accountId`, else the item's or notification's own.
     pub fn evaluated_account(&self) -> Option<&str> {
         self.account_id.as_deref().or(match &self.trigger {
@@ -294,6 +305,7 @@ pub fn decode(event: &ConfigEvent) -> Result<Invocation, Error> {
         account_id: event.account_id.clone(),
         execution_role_arn: event.execution_role_arn.clone(),
         config_rule_name: event.config_rule_name.clone(),
+        config_rule_arn: event.config_rule_arn.clone(),
         rule_parameters,
     })
 }

@@ -190,6 +190,7 @@ impl TableTags for SnapshotEnv {
             .map(|t| t.tags.clone())
             .ok_or_else(|| Error::TableNotFound {
                 table: table_arn.to_string(),
+                close: Vec::new(),
             })
     }
 }

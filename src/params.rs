@@ -78,6 +78,10 @@ impl RuleParameters {
                     }
                     p.execution_role_name = Some(role.to_string());
                 }
+                // A JSON boolean is clearly meant; Config itself always sends strings.
+                "backupVaultLockCheck" if value.is_boolean() => {
+                    p.policy.vault_lock = value.as_bool().unwrap_or_default()
+                }
                 "backupVaultLockCheck" => {
                     p.policy.vault_lock =
                         match text(name, value)?.trim().to_ascii_lowercase().as_str() {
@@ -221,11 +225,22 @@ fn list(
     what: &str,
     ok: impl Fn(&str) -> bool,
 ) -> Result<Vec<String>, Error> {
-    let items: Vec<String> = text(name, value)?
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    // A JSON list of strings is clearly meant too; Config sends the comma-separated form.
+    let items: Vec<String> = match value {
+        Value::Array(values) => values
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(|s| s.trim().to_string())
+                    .ok_or_else(|| bad(name, format!("a list of {what} as strings, got `{v}`")))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => text(name, value)?
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .collect(),
+    };
+    let items: Vec<String> = items.into_iter().filter(|s| !s.is_empty()).collect();
     match items.iter().find(|i| !ok(i)) {
         Some(badone) => Err(bad(
             name,
@@ -414,5 +429,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("ExecutionRoleName"), "{e}");
+    }
+
+    #[test]
+    fn json_booleans_and_lists_are_accepted_where_clearly_meant() {
+        let p = parse(
+            json!({"backupVaultLockCheck": true, "crossRegionList": ["us-west-2", "eu-west-1"]}),
+        )
+        .unwrap();
+        assert!(p.policy.vault_lock);
+        assert_eq!(p.policy.cross_regions, ["us-west-2", "eu-west-1"]);
+        let e = parse(json!({"crossAccountList": [111122223333u64]})).unwrap_err();
+        assert!(e.to_string().contains("as strings"), "{e}");
     }
 }

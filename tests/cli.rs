@@ -229,3 +229,111 @@ fn a_mistyped_snapshot_key_is_an_error_never_a_silent_change_of_verdict() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn small_things_stdin_parameter_files_quiet_pipes_and_close_names() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let bin = env!("CARGO_BIN_EXE_dynamodb-backup-rule");
+    let demo = repo_path("testdata/snapshots/demo-account.json");
+    // `--snapshot -` reads standard input
+    let mut child = Command::new(bin)
+        .args(["evaluate", "--snapshot", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = std::fs::read(&demo).unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("orders"));
+
+    // `--parameters @file` reads a file; JSON booleans are accepted
+    let dir = std::env::temp_dir().join(format!("ddb-small-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let params = dir.join("p.json");
+    std::fs::write(&params, r#"{"backupVaultLockCheck": true}"#).unwrap();
+    let at = format!("@{}", params.display());
+    let out = cli(&[
+        "evaluate",
+        "--snapshot",
+        demo.to_str().unwrap(),
+        "--parameters",
+        &at,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("is not locked"),
+        "the vault lock check ran"
+    );
+
+    // a closed pipe ends quietly, with the verdicts' exit status
+    let mut child = Command::new(bin)
+        .args(["evaluate", "--snapshot", demo.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+
+    // an unknown table suggests close names, case-only differences included
+    let out = cli(&[
+        "explain",
+        "--snapshot",
+        demo.to_str().unwrap(),
+        "--table",
+        "Feature-Flags",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `feature-flags`"),
+        "{}",
+        stderr(&out)
+    );
+
+    // a resourceId naming no table is warned about
+    let out = cli(&[
+        "evaluate",
+        "--snapshot",
+        demo.to_str().unwrap(),
+        "--parameters",
+        r#"{"resourceId":"nope"}"#,
+    ]);
+    assert!(
+        stderr(&out).contains("resourceId `nope` names no table"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn invoke_takes_the_region_from_the_events_rule_arn() {
+    // GIVEN no AWS_REGION and a scheduled event whose configRuleArn names us-east-1
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+        .args([
+            "invoke",
+            "--event",
+            "testdata/events/scheduled.json",
+            "--snapshot",
+            "testdata/snapshots/demo-account.json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .unwrap();
+    // THEN the periodic pass runs over that Region instead of failing
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("orders"), "{}", stdout(&out));
+}

@@ -165,11 +165,52 @@ fn load(path: &Path, strict: bool) -> Result<Snapshot, Error> {
     Ok(snapshot)
 }
 
+/// A file's text, or standard input's for `-`.
 fn read_text(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
+    let read = if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    };
+    read.map_err(|source| Error::ReadFile {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Output that ends quietly when the reader goes away (`evaluate … | head -1`): the rest is
+/// discarded, and the exit status still follows the verdicts.
+struct QuietPipe<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for QuietPipe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -190,10 +231,9 @@ fn regions(env: &AwsEnv, given: Vec<String>) -> Result<Vec<String>, Error> {
     }
     env.default_region()
         .map(|r| vec![r])
-        .ok_or_else(|| Error::InvalidParameters {
-            name: "--region".into(),
-            expected: "a Region: pass --region or set AWS_REGION / a profile Region".into(),
-            source: None,
+        .ok_or_else(|| Error::Usage {
+            flag: "--region".into(),
+            expected: "a Region: pass --region, or set AWS_REGION or a profile Region".into(),
         })
 }
 
@@ -207,8 +247,17 @@ fn capture(given: Vec<String>, recovery_points: bool) -> Result<Snapshot, Error>
 
 /// `--parameters` as a JSON object (empty when not given).
 fn parameter_map(given: Option<&str>) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
-    let Some(text) = given else {
+    let Some(given) = given else {
         return Ok(serde_json::Map::new());
+    };
+    // `@file.json` reads the parameters from a file (`@-`: standard input).
+    let read;
+    let text = match given.strip_prefix('@') {
+        Some(path) => {
+            read = read_text(Path::new(path))?;
+            read.as_str()
+        }
+        None => given,
     };
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
@@ -235,6 +284,16 @@ fn print_evaluations(
     format: Format,
     params: &RuleParameters,
 ) -> Result<bool, Error> {
+    if let Some(id) = &params.resource_id {
+        if !snapshot
+            .regions
+            .iter()
+            .flat_map(|r| &r.tables)
+            .any(|t| &t.name == id)
+        {
+            eprintln!("warning: resourceId `{id}` names no table in the account; every table is NOT_APPLICABLE");
+        }
+    }
     let evaluations = rule::evaluate_snapshot(snapshot, params, chrono::Utc::now());
     match format {
         Format::Text => report::write_evaluations_text(out, &evaluations),
@@ -296,9 +355,11 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 match snapshot {
                     Some(path) => {
                         let env = Recording::new(SnapshotEnv::new(load(&path, strict)?));
+                        // The event's configRuleArn names the Region a periodic pass covers.
                         let caller = Caller {
                             region: std::env::var("AWS_REGION")
                                 .ok()
+                                .or_else(|| invocation.rule_region().map(str::to_string))
                                 .or_else(|| env.inner().only_region()),
                             ..Caller::default()
                         };
@@ -370,7 +431,10 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(QuietPipe {
+        inner: stdout.lock(),
+        closed: false,
+    });
     let result = run(cli.command, cli.strict, &mut out)
         .and_then(|nc| out.flush().map(|_| nc).map_err(Error::Output));
     match result {

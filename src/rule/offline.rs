@@ -99,6 +99,7 @@ pub fn find_table<'a>(
     match hits.as_slice() {
         [] => Err(Error::TableNotFound {
             table: name_or_arn.to_string(),
+            close: close_names(snapshot, name_or_arn),
         }),
         [one] => Ok(*one),
         many => Err(Error::AmbiguousTable {
@@ -110,6 +111,34 @@ pub fn find_table<'a>(
                 .join(", "),
         }),
     }
+}
+
+/// Up to three table names close to `asked`: the same in another letter case first, then the
+/// ones within the near-miss distance the snapshot key check uses.
+fn close_names(snapshot: &Snapshot, asked: &str) -> Vec<String> {
+    let asked = asked.rsplit('/').next().unwrap_or(asked);
+    let mut names: Vec<&str> = snapshot
+        .regions
+        .iter()
+        .flat_map(|r| r.tables.iter().map(|t| t.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut close: Vec<String> = names
+        .iter()
+        .filter(|n| n.eq_ignore_ascii_case(asked))
+        .map(|n| n.to_string())
+        .collect();
+    close.extend(
+        names
+            .iter()
+            .filter(|n| {
+                !n.eq_ignore_ascii_case(asked) && crate::snapshot::keys::near_miss(asked, n)
+            })
+            .map(|n| n.to_string()),
+    );
+    close.truncate(3);
+    close
 }
 
 /// Explains one table selection by selection, and each policy property per candidate plan.

@@ -323,8 +323,7 @@ fn walk<'a>(
             at.pop();
             continue;
         }
-        if let (Place::Table, "TableStatus", Some(status)) = (place, key.as_str(), value.as_str())
-        {
+        if let (Place::Table, "TableStatus", Some(status)) = (place, key.as_str(), value.as_str()) {
             check_status(status, at, out)?;
         }
         match place.child(key) {
