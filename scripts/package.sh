@@ -6,11 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Pinned, and installed only when the pinned versions are not already there.
+CARGO_LAMBDA_VERSION=1.9.2
+ZIG_VERSION=0.17.1
 venv=.tools/venv
-if [ ! -x "$venv/bin/cargo-lambda" ] || ! "$venv/bin/python" -c 'import ziglang' 2>/dev/null; then
-  echo "== installing cargo-lambda and zig into $venv"
+have() { "$venv/bin/pip" show "$1" 2>/dev/null | grep -qx "Version: $2"; }
+if [ ! -x "$venv/bin/pip" ] || ! have cargo-lambda "$CARGO_LAMBDA_VERSION" || ! have ziglang "$ZIG_VERSION"; then
+  echo "== installing cargo-lambda $CARGO_LAMBDA_VERSION and zig $ZIG_VERSION into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'cargo-lambda>=1.9,<2' ziglang
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIG_VERSION"
 fi
 
 if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
@@ -25,6 +30,7 @@ echo "== cargo lambda build --profile lambda --arm64 --output-format zip"
 PATH="$PWD/$venv/bin:$PATH" cargo lambda build --profile lambda --arm64 --output-format zip \
   --bin dynamodb-backup-rule-lambda
 
-zip=target/lambda/dynamodb-backup-rule-lambda/bootstrap.zip
+# cargo-lambda writes under the target directory, wherever CARGO_TARGET_DIR puts it.
+zip="${CARGO_TARGET_DIR:-target}/lambda/dynamodb-backup-rule-lambda/bootstrap.zip"
 [ -f "$zip" ] || { echo "error: $zip was not produced" >&2; exit 1; }
 echo "built $zip ($(stat -c %s "$zip") bytes)"
