@@ -32,6 +32,7 @@ pub mod model;
 pub mod offline;
 pub mod params;
 pub mod ports;
+pub mod remedy;
 pub mod report;
 pub mod rule;
 pub mod snapshot;

@@ -507,3 +507,103 @@ pub fn write_put_text(
     }
     Ok(())
 }
+
+/// One remediation action in the JSON shape.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ActionJson<'a> {
+    kind: crate::remedy::Kind,
+    description: &'a str,
+    command: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snippet: Option<&'a str>,
+    affects: usize,
+    verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_verified_because: Option<&'a str>,
+    covered_by: &'a [Covering],
+}
+
+/// `{"Remediations": [{"ResourceArn", "Region", "Table", "Reason", "Actions": [...]}]}`.
+pub fn write_remediations_json(
+    out: &mut impl Write,
+    remediations: &[crate::remedy::Remediation],
+) -> io::Result<()> {
+    let list: Vec<serde_json::Value> = remediations
+        .iter()
+        .map(|r| {
+            let actions: Vec<ActionJson<'_>> = r
+                .actions
+                .iter()
+                .map(|a| ActionJson {
+                    kind: a.kind,
+                    description: &a.description,
+                    command: &a.command,
+                    snippet: a.snippet.as_deref(),
+                    affects: a.affects,
+                    verified: a.verified,
+                    not_verified_because: a.not_verified_because.as_deref(),
+                    covered_by: &a.covered_by,
+                })
+                .collect();
+            serde_json::json!({"ResourceArn": r.resource_arn, "Region": r.region, "Table": r.table,
+                "Reason": r.reason, "Actions": actions})
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({"Remediations": list}))?;
+    writeln!(out)
+}
+
+/// Each NON_COMPLIANT table, its verified actions with their commands, then the rest.
+pub fn write_remediations_text(
+    out: &mut impl Write,
+    remediations: &[crate::remedy::Remediation],
+) -> io::Result<()> {
+    let mut fixed = 0;
+    for r in remediations {
+        writeln!(out, "{} ({}): {}", r.table, r.region, r.reason)?;
+        let (verified, rest): (Vec<_>, Vec<_>) = r.actions.iter().partition(|a| a.verified);
+        if verified.is_empty() {
+            writeln!(out, "  no action could be verified for this table")?;
+        } else {
+            fixed += 1;
+        }
+        for (i, a) in verified.iter().enumerate() {
+            let tables = if a.affects == 1 { "table" } else { "tables" };
+            writeln!(
+                out,
+                "  {}. {:?}: {} (verified; changes {} {tables})",
+                i + 1,
+                a.kind,
+                a.description,
+                a.affects
+            )?;
+            for line in a.command.lines() {
+                writeln!(out, "     $ {line}")?;
+            }
+            if let Some(c) = a.covered_by.first() {
+                writeln!(
+                    out,
+                    "     then covered by plan `{}` selection `{}`",
+                    c.backup_plan_name, c.selection_name
+                )?;
+            }
+        }
+        for a in rest {
+            writeln!(
+                out,
+                "  not verified: {:?}: {} ({})",
+                a.kind,
+                a.description,
+                a.not_verified_because.as_deref().unwrap_or("not verified")
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "{} NON_COMPLIANT table{}, {fixed} with a verified action",
+        remediations.len(),
+        if remediations.len() == 1 { "" } else { "s" }
+    )
+}

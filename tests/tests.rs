@@ -14,5 +14,6 @@ mod matcher_props;
 mod periodic;
 mod policy;
 mod real_account;
+mod remediate;
 mod templates;
 mod vectors;

@@ -49,6 +49,36 @@ enum Command {
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
     },
+    /// Propose, for each NON_COMPLIANT table, the smallest changes that protect it, each one
+    /// verified by re-evaluating the account with it applied. Never changes anything.
+    #[command(after_help = concat!(
+        "Without --snapshot it reads the live account, read-only, as audit does.\n\n",
+        "Examples:\n",
+        "  dynamodb-backup-rule remediate --snapshot testdata/snapshots/demo-account.json\n",
+        "  dynamodb-backup-rule remediate --snapshot account.json --table orders --format json\n",
+        "  dynamodb-backup-rule remediate --snapshot account.json --apply-to-snapshot what-if.json\n\n",
+        "Exit status: 0 when every NON_COMPLIANT table has a verified action (or there is none), 3 when some has none, 2 for bad input or usage, 1 for any other failure."
+    ))]
+    Remediate {
+        /// Snapshot file; without it, the live account is read.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// Only this table (name, or ARN when the name exists in several Regions).
+        #[arg(long, value_name = "NAME|ARN")]
+        table: Option<String>,
+        /// Region to read when live; repeat for several.
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Rule parameters as a JSON object (or @file), as in the rule's InputParameters.
+        #[arg(long, value_name = "JSON")]
+        parameters: Option<String>,
+        /// Write the snapshot with each table's first verified action applied, all together.
+        #[arg(long, value_name = "OUT")]
+        apply_to_snapshot: Option<PathBuf>,
+    },
     /// Explain one table's verdict, selection by selection.
     #[command(after_help = concat!(
         "Examples:\n",
@@ -404,6 +434,79 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             let params = rule_parameters(parameters.as_deref())?;
             print_evaluations(out, &load(&snapshot, strict)?, format, &params)
         }
+        Command::Remediate {
+            snapshot,
+            table,
+            regions,
+            format,
+            parameters,
+            apply_to_snapshot,
+        } => {
+            let params = rule_parameters(parameters.as_deref())?;
+            let snapshot = match snapshot {
+                Some(path) => load(&path, strict)?,
+                None => capture(regions, params.policy.recovery_point_age_hours.is_some())?,
+            };
+            let now = snapshot.captured_at.unwrap_or_else(chrono::Utc::now);
+            let only = match &table {
+                Some(t) => {
+                    let (region, found) = rule::find_table(&snapshot, t)?;
+                    Some((region.catalog.region.clone(), found.name.clone()))
+                }
+                None => None,
+            };
+            let mut remediations = Vec::new();
+            for region in &snapshot.regions {
+                if only
+                    .as_ref()
+                    .is_some_and(|(r, _)| r != &region.catalog.region)
+                {
+                    continue;
+                }
+                let name = only.as_ref().map(|(_, n)| n.as_str());
+                remediations.extend(dynamodb_backup_rule::remedy::remediate_region(
+                    region, &params, now, name,
+                ));
+            }
+            if let (Some(t), true) = (&table, remediations.is_empty()) {
+                writeln!(out, "table {t} is not NON_COMPLIANT: nothing to remediate")
+                    .map_err(Error::Output)?;
+                return Ok(false);
+            }
+            if let Some(path) = apply_to_snapshot {
+                let mut edited = snapshot.clone();
+                for region in &mut edited.regions {
+                    let (copy, problems) = dynamodb_backup_rule::remedy::apply_all(
+                        region,
+                        &remediations,
+                        &params,
+                        now,
+                    );
+                    if !problems.is_empty() {
+                        eprintln!(
+                            "warning: in {}, applied together the actions leave {} not COMPLIANT: {}",
+                            region.catalog.region,
+                            problems.len(),
+                            problems.join(", ")
+                        );
+                    }
+                    *region = copy;
+                }
+                let text = serde_json::to_string_pretty(&SnapshotFile::from(&edited))
+                    .map_err(|e| Error::Output(e.into()))?;
+                std::fs::write(&path, text + "\n").map_err(Error::Output)?;
+                eprintln!(
+                    "wrote {} (each table's first verified action applied)",
+                    path.display()
+                );
+            }
+            match format {
+                Format::Text => report::write_remediations_text(out, &remediations),
+                Format::Json => report::write_remediations_json(out, &remediations),
+            }
+            .map_err(Error::Output)?;
+            Ok(remediations.iter().any(|r| r.first_verified().is_none()))
+        }
         Command::Explain {
             snapshot,
             table,
@@ -419,6 +522,28 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 Format::Json => report::write_explanation_json(out, region, &explanation),
             }
             .map_err(Error::Output)?;
+            if explanation.verdict.compliance == Compliance::NonCompliant {
+                // Point to the fix: the first verified action, if there is one.
+                let now = snapshot.captured_at.unwrap_or_else(chrono::Utc::now);
+                let fixes = dynamodb_backup_rule::remedy::remediate_region(
+                    region,
+                    &params,
+                    now,
+                    Some(&explanation.table.name),
+                );
+                let hint = fixes.first().and_then(|r| r.first_verified()).map_or_else(
+                    || "no verified fix; run remediate for what could be done".to_string(),
+                    |a| {
+                        format!(
+                            "fix (verified): {}; run remediate for the command",
+                            a.description
+                        )
+                    },
+                );
+                if matches!(format, Format::Text) {
+                    writeln!(out, "  {hint}").map_err(Error::Output)?;
+                }
+            }
             Ok(explanation.verdict.compliance == Compliance::NonCompliant)
         }
     }

@@ -1,0 +1,292 @@
+//! `remediate`: every action shown as verified is proven by re-evaluation; the demo account
+//! covers each kind of action; bad input is refused clearly; `--apply-to-snapshot` round-trips
+//! through `evaluate`; and the live mode reads the account through the fake endpoint.
+
+use crate::util::fake_aws::FakeAws;
+use crate::util::synth::{generate, SynthConfig};
+use crate::util::{cli, demo_snapshot, stderr, stdout};
+use dynamodb_backup_rule::coverage::Compliance;
+use dynamodb_backup_rule::remedy::{remediate_region, Kind};
+use dynamodb_backup_rule::{rule, snapshot};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const DEMO: &str = "testdata/snapshots/demo-account.json";
+
+fn json_of(args: &[&str]) -> Value {
+    let out = cli(args);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)),
+        "{}",
+        stderr(&out)
+    );
+    serde_json::from_str(&stdout(&out)).expect("JSON")
+}
+
+fn kinds(doc: &Value) -> Vec<String> {
+    doc["Remediations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["Actions"].as_array().unwrap().iter())
+        .filter(|a| a["Verified"] == true)
+        .map(|a| a["Kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_demo_account_gets_every_kind_of_verified_action() {
+    let plain = json_of(&["remediate", "--snapshot", DEMO, "--format", "json"]);
+    let mut seen = kinds(&plain);
+    let policy = json_of(&[
+        "remediate",
+        "--snapshot",
+        DEMO,
+        "--format",
+        "json",
+        "--parameters",
+        r#"{"backupVaultLockCheck":"true","requiredRetentionDays":"400"}"#,
+    ]);
+    seen.extend(kinds(&policy));
+    let lock = json_of(&[
+        "remediate",
+        "--snapshot",
+        DEMO,
+        "--format",
+        "json",
+        "--parameters",
+        r#"{"backupVaultLockCheck":"true"}"#,
+    ]);
+    seen.extend(kinds(&lock));
+    // A plan whose vault was deleted: the fix points its rule at a vault that exists.
+    let mut doc = demo_snapshot();
+    let vaults = doc["Regions"]["us-east-1"]["BackupVaults"]
+        .as_array_mut()
+        .unwrap();
+    vaults.retain(|v| v["BackupVaultName"] != "prod-vault");
+    let dir = std::env::temp_dir().join(format!("ddb-rem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gone = dir.join("gone.json");
+    std::fs::write(&gone, doc.to_string()).unwrap();
+    seen.extend(kinds(&json_of(&[
+        "remediate",
+        "--snapshot",
+        gone.to_str().unwrap(),
+        "--format",
+        "json",
+    ])));
+    for kind in [
+        "TagResource",
+        "UntagResource",
+        "ReplaceBackupSelection",
+        "CreateBackupSelection",
+        "UpdateRegionSettings",
+        "UpdateBackupPlan",
+        "PutBackupVaultLockConfiguration",
+    ] {
+        assert!(
+            seen.iter().any(|k| k == kind),
+            "no verified {kind}: {seen:?}"
+        );
+    }
+    // AND a Region with no plan at all gets only the last resort, plainly not verified
+    let empty = json!({"AccountId": "111122223333", "Regions": {"us-east-1": {
+        "ResourceTypeOptInPreference": {"DynamoDB": true}, "BackupPlans": [],
+        "Tables": [{"TableName": "lonely", "TableArn": "arn:aws:dynamodb:us-east-1:111122223333:table/lonely"}]}}});
+    let path = dir.join("empty.json");
+    std::fs::write(&path, empty.to_string()).unwrap();
+    let out = cli(&["remediate", "--snapshot", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "a table without a verified fix");
+    let text = stdout(&out);
+    assert!(text.contains("no action could be verified"), "{text}");
+    assert!(text.contains("not verified: CreateBackupPlan"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn text_output_prints_the_exact_commands_and_explain_points_to_the_fix() {
+    let out = cli(&[
+        "remediate",
+        "--snapshot",
+        DEMO,
+        "--table",
+        "payments-scratch",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("$ aws dynamodb tag-resource --region us-east-1 --resource-arn arn:aws:dynamodb:us-east-1:111122223333:table/payments-scratch"), "{text}");
+    assert!(
+        text.contains("$ aws backup delete-backup-selection"),
+        "{text}"
+    );
+    let explain = cli(&["explain", "--snapshot", DEMO, "--table", "payments-scratch"]);
+    assert!(
+        stdout(&explain).contains("fix (verified):"),
+        "{}",
+        stdout(&explain)
+    );
+}
+
+#[test]
+fn bad_input_is_refused_clearly() {
+    let out = cli(&["remediate", "--snapshot", DEMO, "--table", "no-such-table"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no-such-table"), "{}", stderr(&out));
+    let out = cli(&[
+        "remediate",
+        "--snapshot",
+        DEMO,
+        "--table",
+        "arn:aws:dynamodb:us-east-1:111122223333:table/orders",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("is not NON_COMPLIANT: nothing to remediate"),
+        "{}",
+        stdout(&out)
+    );
+    let out = cli(&[
+        "remediate",
+        "--snapshot",
+        "testdata/snapshots/bad/invalid-json.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn applied_to_the_snapshot_every_verified_fix_holds_together() {
+    let dir = std::env::temp_dir().join(format!("ddb-apply-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_path = dir.join("what-if.json");
+    let out = cli(&[
+        "remediate",
+        "--snapshot",
+        DEMO,
+        "--apply-to-snapshot",
+        out_path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fixed: Vec<String> = serde_json::from_str::<Value>(&stdout(&out)).unwrap()["Remediations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["Actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["Verified"] == true)
+        })
+        .map(|r| r["ResourceArn"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!fixed.is_empty());
+    // THEN evaluate on the what-if snapshot shows every fixed table COMPLIANT, and nothing that
+    // was COMPLIANT lost it
+    let before = json_of(&["evaluate", "--snapshot", DEMO, "--format", "json"]);
+    let after = json_of(&[
+        "evaluate",
+        "--snapshot",
+        out_path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let verdict = |doc: &Value, arn: &str| {
+        doc["Evaluations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["ResourceArn"] == arn)
+            .map(|e| e["ComplianceType"].as_str().unwrap().to_string())
+    };
+    for arn in &fixed {
+        assert_eq!(verdict(&after, arn).as_deref(), Some("COMPLIANT"), "{arn}");
+    }
+    for e in before["Evaluations"].as_array().unwrap() {
+        if e["ComplianceType"] == "COMPLIANT" {
+            let arn = e["ResourceArn"].as_str().unwrap();
+            assert_eq!(
+                verdict(&after, arn).as_deref(),
+                Some("COMPLIANT"),
+                "{arn} lost coverage"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_remediate_reads_the_account_and_changes_nothing() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+        .args([
+            "remediate",
+            "--region",
+            "us-east-1",
+            "--table",
+            "users",
+            "--format",
+            "json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .envs(crate::util::fake_aws_vars(&fake))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["Remediations"][0]["Table"], "users");
+    assert!(fake.count("ListBackupPlans") > 0);
+    assert_eq!(fake.count("PutEvaluations"), 0);
+    assert!(fake
+        .log()
+        .iter()
+        .all(|l| !l.op.starts_with("Tag") && !l.op.starts_with("Create")));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::util::prop_cases(40), ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_verified_action_fixes_its_table_and_breaks_no_other(seed in 0u64..10_000) {
+        // GIVEN a generated account with adversarial constructs
+        let file = generate(SynthConfig { tables: 60, selections: 30, seed, adversarial: true });
+        let snap = snapshot::parse(&serde_json::to_string(&file).unwrap()).unwrap();
+        let params = Default::default();
+        let now = chrono::Utc::now();
+        for region in &snap.regions {
+            let original = dynamodb_backup_rule::model::Snapshot {
+                account_id: snap.account_id.clone(),
+                captured_at: None,
+                regions: vec![region.clone()],
+            };
+            let before = rule::evaluate_snapshot(&original, &params, now);
+            for r in remediate_region(region, &params, now, None) {
+                for a in r.actions.iter().filter(|a| a.verified) {
+                    // WHEN the action is applied to a copy, by itself
+                    let mut copy = region.clone();
+                    for e in &a.edits { e.apply(&mut copy); }
+                    let whole = dynamodb_backup_rule::model::Snapshot { account_id: snap.account_id.clone(), captured_at: None, regions: vec![copy] };
+                    let after = rule::evaluate_snapshot(&whole, &params, now);
+                    // THEN its table is COMPLIANT, and every COMPLIANT table stays so
+                    let mine = after.iter().find(|e| e.table.name == r.table).unwrap();
+                    prop_assert_eq!(mine.verdict.compliance, Compliance::Compliant, "{:?} {}", a.kind, a.description);
+                    for (b, af) in before.iter().zip(&after) {
+                        if b.verdict.compliance == Compliance::Compliant {
+                            prop_assert_eq!(af.verdict.compliance, Compliance::Compliant, "{:?} broke {}", a.kind, af.table.name);
+                        }
+                    }
+                    prop_assert!(a.kind != Kind::CreateBackupPlan);
+                }
+            }
+        }
+    }
+}
