@@ -267,6 +267,36 @@ pub fn remediate_region(
     out
 }
 
+/// Which of a Region's NON_COMPLIANT tables one tag would protect: what the dashboard's
+/// Remediate action (which writes a configured tag) will achieve. Returns (protected, not).
+pub fn tag_would_cover(
+    region: &RegionSnapshot,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+    key: &str,
+    value: &str,
+) -> (Vec<String>, Vec<String>) {
+    let index = CatalogIndex::new(&region.catalog);
+    let mut covered = Vec::new();
+    let mut not = Vec::new();
+    for t in &region.tables {
+        if verdict_of(region, &index, params, now, t).compliance != Compliance::NonCompliant {
+            continue;
+        }
+        let edit = Edit::Tags {
+            table: t.name.clone(),
+            set: vec![(key.to_string(), value.to_string())],
+            remove: Vec::new(),
+        };
+        let v = verify_local(region, params, now, t, &[edit]);
+        match v.after.get(&t.name) {
+            Some((Compliance::Compliant, _)) => covered.push(t.name.clone()),
+            _ => not.push(t.name.clone()),
+        }
+    }
+    (covered, not)
+}
+
 fn verdict_of(
     region: &RegionSnapshot,
     index: &CatalogIndex<'_>,

@@ -290,3 +290,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn check_tag_says_which_tables_the_dashboard_remediation_would_protect() {
+    let out = cli(&["remediate", "--snapshot", DEMO, "--check-tag", "env=prod"]);
+    let err = stderr(&out);
+    // `users` carries backup-exempt=true, which prod-tables excludes: the tag alone cannot help
+    assert!(
+        err.contains("tag env=prod in us-east-1: protects 5 of 6"),
+        "{err}"
+    );
+    assert!(err.contains("not: users"), "{err}");
+    let out = cli(&["remediate", "--snapshot", DEMO, "--check-tag", "novalue"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--check-tag"), "{}", stderr(&out));
+}

@@ -65,14 +65,18 @@ fn every_role_allows_exactly_the_operations_its_path_calls() {
     let mut rule = set(actions(ActionPath::Rule));
     rule.extend(set(actions(ActionPath::Policy)));
     let single = template("dynamodb-backup-rule.yaml");
-    let [(_, role)] = resources(&single, "AWS::IAM::Role")[..] else {
-        panic!("one role")
-    };
+    // The function's role; the optional remediation role is checked on its own below.
+    let role = &single["Resources"]["FunctionRole"];
     assert_eq!(
         without_logs(role_actions(role)),
         rule,
         "single-account role"
     );
+    let ids: Vec<&str> = resources(&single, "AWS::IAM::Role")
+        .iter()
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
 
     let org = template("organization.yaml");
     let [(_, central)] = resources(&org, "AWS::IAM::Role")[..] else {
@@ -240,12 +244,19 @@ fn rules_listen_to_every_trigger_and_scope() {
 fn the_conformance_pack_holds_only_config_rules_wired_to_the_function_parameter() {
     let t = template("conformance-pack.yaml");
     for (id, r) in t["Resources"].as_mapping().unwrap() {
-        assert_eq!(
-            r["Type"].as_str(),
-            Some("AWS::Config::ConfigRule"),
-            "{id:?}: conformance packs take Config rules only"
+        assert!(
+            matches!(
+                r["Type"].as_str(),
+                Some("AWS::Config::ConfigRule" | "AWS::Config::RemediationConfiguration")
+            ),
+            "{id:?}: conformance packs take Config rules and remediations only"
         );
     }
+    assert_eq!(
+        t["Resources"]["Remediation"]["Condition"].as_str(),
+        Some("WithRemediation"),
+        "the pack's remediation is optional"
+    );
     let [(_, rule)] = resources(&t, "AWS::Config::ConfigRule")[..] else {
         panic!()
     };
@@ -295,4 +306,55 @@ fn the_action_list_matches_the_calls_in_the_code() {
     let mut listed_called = listed.clone();
     listed_called.remove("sts:AssumeRole");
     assert_eq!(named, listed_called);
+}
+
+#[test]
+fn the_config_remediation_tags_one_table_with_a_role_that_can_only_tag_tables() {
+    let t = template("dynamodb-backup-rule.yaml");
+    let r = &t["Resources"];
+    // GIVEN the remediation resources, all behind the parameter that names the tag
+    assert_eq!(
+        r["Remediation"]["Condition"].as_str(),
+        Some("WithRemediation")
+    );
+    for id in ["RemediationRole", "RemediationDocument"] {
+        assert_eq!(
+            r[id]["Condition"].as_str(),
+            Some("WithRemediationTooling"),
+            "{id}"
+        );
+    }
+    // THEN the role's single action is dynamodb:TagResource, on this account's and Region's
+    // tables, assumed only by SSM
+    let role = &r["RemediationRole"];
+    assert_eq!(role_actions(role), set(["dynamodb:TagResource"]));
+    let statement = &role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0];
+    let resource = format!("{:?}", statement["Resource"]);
+    assert!(
+        resource.contains("${AWS::Region}:${AWS::AccountId}:table/*"),
+        "{resource}"
+    );
+    let trust = format!("{:?}", role["Properties"]["AssumeRolePolicyDocument"]);
+    assert!(trust.contains("ssm.amazonaws.com"), "{trust}");
+    // AND the document tags the table Config names, through aws:executeAwsApi
+    let doc = &r["RemediationDocument"]["Properties"];
+    assert_eq!(doc["DocumentType"].as_str(), Some("Automation"));
+    let step = &doc["Content"]["mainSteps"][0];
+    assert_eq!(step["action"].as_str(), Some("aws:executeAwsApi"));
+    assert_eq!(step["inputs"]["Api"].as_str(), Some("TagResource"));
+    let arn = format!("{:?}", step["inputs"]["ResourceArn"]);
+    assert!(
+        arn.contains("{{global:REGION}}")
+            && arn.contains("{{global:ACCOUNT_ID}}")
+            && arn.contains("{{TableName}}"),
+        "{arn}"
+    );
+    // AND the remediation passes RESOURCE_ID and retries
+    let rc = &r["Remediation"]["Properties"];
+    assert_eq!(
+        rc["Parameters"]["TableName"]["ResourceValue"]["Value"].as_str(),
+        Some("RESOURCE_ID")
+    );
+    assert_eq!(rc["TargetType"].as_str(), Some("SSM_DOCUMENT"));
+    assert!(rc["MaximumAutomaticAttempts"].as_u64().is_some());
 }

@@ -78,6 +78,10 @@ enum Command {
         /// Write the snapshot with each table's first verified action applied, all together.
         #[arg(long, value_name = "OUT")]
         apply_to_snapshot: Option<PathBuf>,
+        /// Say which NON_COMPLIANT tables this tag would protect: the tag the rule stack's
+        /// dashboard remediation writes (RemediationTagKey and RemediationTagValue).
+        #[arg(long, value_name = "KEY=VALUE")]
+        check_tag: Option<String>,
     },
     /// Explain one table's verdict, selection by selection.
     #[command(after_help = concat!(
@@ -441,8 +445,19 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             format,
             parameters,
             apply_to_snapshot,
+            check_tag,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
+            let check_tag = match check_tag.as_deref().map(|t| t.split_once('=')) {
+                None => None,
+                Some(Some((k, v))) if !k.is_empty() => Some((k.to_string(), v.to_string())),
+                Some(_) => {
+                    return Err(Error::Usage {
+                        flag: "--check-tag".into(),
+                        expected: "a tag as KEY=VALUE, for example backup=daily".into(),
+                    })
+                }
+            };
             let snapshot = match snapshot {
                 Some(path) => load(&path, strict)?,
                 None => capture(regions, params.policy.recovery_point_age_hours.is_some())?,
@@ -499,6 +514,24 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                     "wrote {} (each table's first verified action applied)",
                     path.display()
                 );
+            }
+            if let Some((key, value)) = &check_tag {
+                for region in &snapshot.regions {
+                    let (covered, not) = dynamodb_backup_rule::remedy::tag_would_cover(
+                        region, &params, now, key, value,
+                    );
+                    eprintln!(
+                        "tag {key}={value} in {}: protects {} of {} NON_COMPLIANT table(s){}",
+                        region.catalog.region,
+                        covered.len(),
+                        covered.len() + not.len(),
+                        if not.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; not: {}", not.join(", "))
+                        }
+                    );
+                }
             }
             match format {
                 Format::Text => report::write_remediations_text(out, &remediations),
