@@ -171,6 +171,9 @@ pub struct Action {
     pub not_verified_because: Option<String>,
     /// How many tables' verdicts it changes.
     pub affects: usize,
+    /// Whether it overwrites a tag value the table already has (`env=dev` to `env=prod`):
+    /// ranked after changes that add rather than replace.
+    pub overwrites: bool,
     /// The selections that cover the table once it is applied.
     pub covered_by: Vec<Covering>,
 }
@@ -226,7 +229,7 @@ pub fn remediate_region(
             }
             let local = action.edits.iter().all(|e| e.local_to(&table.name));
             let result = if local {
-                verify_local(region, params, now, table, &action.edits)
+                verify_local(region, &index, params, now, table, &action.edits)
             } else {
                 let key = format!("{:?}", action.edits);
                 verified_catalog
@@ -255,7 +258,7 @@ pub fn remediate_region(
                 });
             }
         }
-        actions.sort_by_key(|a| (!a.verified, a.kind, a.affects));
+        actions.sort_by_key(|a| (!a.verified, a.overwrites, a.kind, a.affects));
         out.push(Remediation {
             resource_arn: table.arn.arn.clone(),
             table: table.name.clone(),
@@ -288,7 +291,7 @@ pub fn tag_would_cover(
             set: vec![(key.to_string(), value.to_string())],
             remove: Vec::new(),
         };
-        let v = verify_local(region, params, now, t, &[edit]);
+        let v = verify_local(region, &index, params, now, t, &[edit]);
         match v.after.get(&t.name) {
             Some((Compliance::Compliant, _)) => covered.push(t.name.clone()),
             _ => not.push(t.name.clone()),
@@ -319,23 +322,52 @@ struct Verification {
     changed: usize,
 }
 
+/// Verifies an edit that can change only `table`'s verdict, without copying the catalog: tag
+/// edits are decided against the Region's own index; a selection added for the table alone is
+/// traced by itself, and the policy applied to the coverage it gives.
 fn verify_local(
     region: &RegionSnapshot,
+    index: &CatalogIndex<'_>,
     params: &RuleParameters,
     now: DateTime<Utc>,
     table: &Table,
     edits: &[Edit],
 ) -> Verification {
-    let mut copy = RegionSnapshot {
-        catalog: region.catalog.clone(),
-        tables: vec![table.clone()],
-        recovery_points: region.recovery_points.clone(),
-    };
+    let mut changed_table = table.clone();
+    let mut added: Vec<(&BackupPlan, &Selection)> = Vec::new();
     for e in edits {
-        e.apply(&mut copy);
+        match e {
+            Edit::Tags { set, remove, .. } => {
+                for k in remove {
+                    changed_table.tags.remove(k);
+                }
+                for (k, v) in set {
+                    changed_table.tags.insert(k.clone(), v.clone());
+                }
+            }
+            Edit::AddSelection { plan_id, selection } => {
+                if let Some(plan) = region.catalog.plans.iter().find(|p| &p.id == plan_id) {
+                    added.push((plan, selection));
+                }
+            }
+            _ => {}
+        }
     }
-    let index = CatalogIndex::new(&copy.catalog);
-    let v = verdict_of(&copy, &index, params, now, &copy.tables[0]);
+    let mut v = verdict_of(region, index, params, now, &changed_table);
+    if v.compliance == Compliance::NonCompliant {
+        let opt_in = region.catalog.settings.dynamodb_opt_in;
+        let covering: Vec<Covering> = added
+            .iter()
+            .filter(|(p, s)| {
+                coverage::trace(p, s, &changed_table, opt_in).result == coverage::Tri::True
+            })
+            .map(|(p, s)| Covering::new(p, s))
+            .collect();
+        if !covering.is_empty() {
+            let points = region.recovery_points.get(&table.name).map(Vec::as_slice);
+            v = crate::rule::decide_covered(params, &region.catalog, covering, points, now);
+        }
+    }
     let changed = usize::from(v.compliance != Compliance::NonCompliant);
     Verification {
         after: BTreeMap::from([(table.name.clone(), (v.compliance, v.covered_by))]),
@@ -351,13 +383,34 @@ fn verify_region(
     before: &[Compliance],
     edits: &[Edit],
 ) -> Verification {
-    let mut copy = region.clone();
+    let catalog_only = !edits.iter().any(|e| matches!(e, Edit::Tags { .. }));
+    let mut copy = if catalog_only {
+        // The tables are read from `region`: catalog edits never change them.
+        RegionSnapshot {
+            catalog: region.catalog.clone(),
+            tables: Vec::new(),
+            recovery_points: region.recovery_points.clone(),
+        }
+    } else {
+        region.clone()
+    };
     for e in edits {
         e.apply(&mut copy);
     }
+    let tables = if catalog_only {
+        &region.tables
+    } else {
+        &copy.tables
+    };
     let index = CatalogIndex::new(&copy.catalog);
     let mut out = Verification::default();
-    for (t, was) in copy.tables.iter().zip(before) {
+    // Only tables an edited selection (old or new) or plan can reach may change verdict; the
+    // rest keep theirs, so they need not be decided again.
+    let reach = reach_of(region, edits);
+    for (i, (t, was)) in tables.iter().zip(before).enumerate() {
+        if reach.as_ref().is_some_and(|r| !r[i]) {
+            continue;
+        }
         let v = verdict_of(&copy, &index, params, now, t);
         if v.compliance != *was {
             out.changed += 1;
@@ -369,6 +422,58 @@ fn verify_region(
             .insert(t.name.clone(), (v.compliance, v.covered_by));
     }
     out
+}
+
+/// For each table, whether an edit can change its verdict: whether some selection the edit
+/// touches (before or after it) can include the table by a `Resources` pattern or a
+/// `ListOfTags` key. `None` when every table may change (opt-in, a vault lock).
+fn reach_of(before: &RegionSnapshot, edits: &[Edit]) -> Option<Vec<bool>> {
+    let mut selections: Vec<&Selection> = Vec::new();
+    let plan_selections = |r: &'_ RegionSnapshot, id: &str| -> Vec<Selection> {
+        r.catalog
+            .plans
+            .iter()
+            .filter(|p| p.id == id)
+            .flat_map(|p| p.selections.clone())
+            .collect()
+    };
+    let mut owned: Vec<Selection> = Vec::new();
+    for e in edits {
+        match e {
+            Edit::ReplaceSelection {
+                plan_id,
+                selection_id,
+                new,
+            } => {
+                owned.extend(
+                    plan_selections(before, plan_id)
+                        .into_iter()
+                        .filter(|s| &s.id == selection_id),
+                );
+                owned.push(new.clone());
+            }
+            Edit::AddSelection { selection, .. } => owned.push(selection.clone()),
+            // A plan's rules decide for every table any of its selections reaches.
+            Edit::SetRules { plan_id, .. } => owned.extend(plan_selections(before, plan_id)),
+            Edit::OptIn | Edit::LockVault(_) | Edit::Tags { .. } => return None,
+        }
+    }
+    selections.extend(owned.iter());
+    let reach = before
+        .tables
+        .iter()
+        .map(|t| {
+            selections.iter().any(|s| {
+                s.resources.iter().any(|p| {
+                    coverage::pattern::arn_match(p, &t.arn.arn).value != coverage::Tri::False
+                }) || s.list_of_tags.iter().any(|c| {
+                    list_of_tags_key(c)
+                        .is_some_and(|k| t.tags.keys().any(|tk| tk.eq_ignore_ascii_case(k)))
+                })
+            })
+        })
+        .collect();
+    Some(reach)
 }
 
 /// Every action worth trying for a table, unverified.
@@ -480,6 +585,7 @@ fn action(
         verified: false,
         not_verified_because: None,
         affects: 0,
+        overwrites: false,
         covered_by: Vec::new(),
     }
 }
@@ -654,7 +760,10 @@ fn tag_action(table: &Table, t: &SelectionTrace<'_>, at: &str, region: &str) -> 
             remove.join(", ")
         ),
     };
-    Some(action(
+    let overwrites = set
+        .iter()
+        .any(|(k, v)| table.tags.get(k).is_some_and(|old| old != v));
+    let mut a = action(
         if set.is_empty() {
             Kind::UntagResource
         } else {
@@ -668,7 +777,9 @@ fn tag_action(table: &Table, t: &SelectionTrace<'_>, at: &str, region: &str) -> 
             set,
             remove,
         }],
-    ))
+    );
+    a.overwrites = overwrites;
+    Some(a)
 }
 
 fn pairs(set: &[(String, String)]) -> String {

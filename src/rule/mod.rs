@@ -63,6 +63,23 @@ pub fn decide(params: &RuleParameters, table: &Table, index: &CatalogIndex<'_>) 
     }
 }
 
+/// The decision for a table the given selections cover (its status and scope already passed):
+/// the policy parameters, with its recovery points when they are asked for.
+pub fn decide_covered(
+    params: &RuleParameters,
+    catalog: &RegionCatalog,
+    covered_by: Vec<crate::coverage::Covering>,
+    points: Option<&[RecoveryPoint]>,
+    now: DateTime<Utc>,
+) -> Verdict {
+    let coverage = Verdict::covered(covered_by);
+    let decision = match params.policy.recovery_point_age_hours {
+        Some(hours) => Decision::NeedsRecoveryPoints { coverage, hours },
+        None => Decision::Final(policy::apply(&params.policy, coverage, catalog, None)),
+    };
+    decision.finish(params, catalog, points, now)
+}
+
 impl Decision {
     /// The verdict, given the table's recovery points when they were asked for (`None`: they
     /// could not be known, which fails the age check rather than passing it).
