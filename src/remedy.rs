@@ -208,11 +208,7 @@ pub fn remediate_region(
     only: Option<&str>,
 ) -> Vec<Remediation> {
     let index = CatalogIndex::new(&region.catalog);
-    let before: Vec<Compliance> = region
-        .tables
-        .iter()
-        .map(|t| verdict_of(region, &index, params, now, t).compliance)
-        .collect();
+    let before = compliances(region, &index, params, now);
     // Catalog edits are verified once each, whatever table proposed them.
     let mut verified_catalog: BTreeMap<String, Verification> = BTreeMap::new();
     let mut out = Vec::new();
@@ -298,6 +294,20 @@ pub fn tag_would_cover(
         }
     }
     (covered, not)
+}
+
+/// Every table's compliance now, in table order.
+fn compliances(
+    region: &RegionSnapshot,
+    index: &CatalogIndex<'_>,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+) -> Vec<Compliance> {
+    region
+        .tables
+        .iter()
+        .map(|t| verdict_of(region, index, params, now, t).compliance)
+        .collect()
 }
 
 fn verdict_of(
@@ -1058,11 +1068,7 @@ pub fn apply_all(
     now: DateTime<Utc>,
 ) -> (RegionSnapshot, Vec<String>) {
     let index = CatalogIndex::new(&region.catalog);
-    let before: Vec<Compliance> = region
-        .tables
-        .iter()
-        .map(|t| verdict_of(region, &index, params, now, t).compliance)
-        .collect();
+    let before = compliances(region, &index, params, now);
     let mut copy = region.clone();
     let mut applied: Vec<&Edit> = Vec::new();
     for r in remediations

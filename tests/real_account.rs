@@ -42,6 +42,17 @@ fn bodies(outcomes: &[Outcome], logs: &str) -> Vec<Value> {
         .collect()
 }
 
+/// One scheduled notification through the binary; the logs, once it answered.
+async fn periodic_pass(fake: &FakeAws) -> String {
+    let rt = RuntimeApi::start().await;
+    let child = spawn_lambda(&rt, fake, &[]);
+    rt.push("periodic", scheduled());
+    let outcomes = rt.wait_for(1, Duration::from_secs(60)).await;
+    let logs = stop(child).await;
+    bodies(&outcomes, &logs);
+    logs
+}
+
 fn put_count(fake: &FakeAws) -> usize {
     fake.puts()
         .iter()
@@ -140,12 +151,7 @@ async fn a_live_table_missing_from_a_lagging_inventory_is_evaluated_not_retired(
         "gone-for-good",
         "NON_COMPLIANT",
     );
-    let rt = RuntimeApi::start().await;
-    let child = spawn_lambda(&rt, &fake, &[]);
-    rt.push("periodic", scheduled());
-    let outcomes = rt.wait_for(1, Duration::from_secs(60)).await;
-    let logs = stop(child).await;
-    bodies(&outcomes, &logs);
+    let logs = periodic_pass(&fake).await;
     // THEN the live one keeps a verdict from DynamoDB, and only the gone one is retired
     let results = fake.results(OWN);
     assert_eq!(results["late"].compliance, "COMPLIANT", "{logs}");
@@ -175,12 +181,7 @@ async fn a_stopped_recorder_makes_the_pass_read_dynamodb() {
     fake.add_tables(OWN, "us-east-1", vec![json!({"TableName": "new-prod",
         "TableArn": format!("arn:aws:dynamodb:us-east-1:{OWN}:table/new-prod"), "TableStatus": "ACTIVE",
         "Tags": [{"Key": "env", "Value": "prod"}]})]);
-    let rt = RuntimeApi::start().await;
-    let child = spawn_lambda(&rt, &fake, &[]);
-    rt.push("periodic", scheduled());
-    let outcomes = rt.wait_for(1, Duration::from_secs(60)).await;
-    let logs = stop(child).await;
-    bodies(&outcomes, &logs);
+    let logs = periodic_pass(&fake).await;
     // THEN the frozen inventory is not trusted: the new table has a verdict, and the log says why
     assert_eq!(fake.count("SelectResourceConfig"), 0);
     assert_eq!(fake.results(OWN)["new-prod"].compliance, "COMPLIANT");
@@ -194,12 +195,7 @@ async fn a_stopped_recorder_makes_the_pass_read_dynamodb() {
         "us-east-1",
         json!([{"name": "default", "recording": true, "lastStatus": "FAILURE"}]),
     );
-    let rt = RuntimeApi::start().await;
-    let child = spawn_lambda(&rt, &fake, &[]);
-    rt.push("periodic", scheduled());
-    let outcomes = rt.wait_for(1, Duration::from_secs(60)).await;
-    let logs = stop(child).await;
-    bodies(&outcomes, &logs);
+    let logs = periodic_pass(&fake).await;
     assert_eq!(fake.count("SelectResourceConfig"), 0, "{logs}");
     assert!(logs.contains("last delivery failed"), "{logs}");
 
@@ -210,12 +206,7 @@ async fn a_stopped_recorder_makes_the_pass_read_dynamodb() {
         "recordingGroup": {"allSupported": true, "includeGlobalResourceTypes": false, "resourceTypes": []},
         "recordingMode": {"recordingFrequency": "CONTINUOUS", "recordingModeOverrides": [
             {"resourceTypes": ["AWS::DynamoDB::Table"], "recordingFrequency": "DAILY"}]}}]));
-    let rt = RuntimeApi::start().await;
-    let child = spawn_lambda(&rt, &fake, &[]);
-    rt.push("periodic", scheduled());
-    let outcomes = rt.wait_for(1, Duration::from_secs(60)).await;
-    let logs = stop(child).await;
-    bodies(&outcomes, &logs);
+    let logs = periodic_pass(&fake).await;
     assert_eq!(fake.count("SelectResourceConfig"), 0, "{logs}");
     assert!(logs.contains("daily"), "{logs}");
 }
