@@ -5,7 +5,7 @@ use crate::coverage::pattern::Match;
 use crate::coverage::selection::{EntryCheck, PatternCheck, PlanState, SelectionTrace};
 use crate::coverage::tags::TagCheck;
 use crate::coverage::verdict::{opt_in_words, selection_phrase};
-use crate::coverage::{Compliance, Covering, Explanation, Tri, Verdict};
+use crate::coverage::{Compliance, Covering, Explanation, ReasonKind, Tri, Verdict};
 use crate::model::{RegionSnapshot, DYNAMODB_TABLE_TYPE};
 use crate::rule::TableEvaluation;
 use serde::Serialize;
@@ -21,8 +21,14 @@ pub struct EvaluationJson<'a> {
     pub compliance_resource_id: &'a str,
     /// COMPLIANT / NON_COMPLIANT / NOT_APPLICABLE.
     pub compliance_type: Compliance,
-    /// The reason, cut to 256 characters.
+    /// The reason, cut to 256 characters as Config takes it.
     pub annotation: String,
+    /// The whole reason, never cut.
+    pub reason: &'a str,
+    /// What kind of reason decided it, for grouping.
+    pub reason_kind: ReasonKind,
+    /// The table's account.
+    pub account_id: &'a str,
     /// The table ARN.
     pub resource_arn: &'a str,
     /// The table's Region.
@@ -38,6 +44,9 @@ impl<'a> From<&'a TableEvaluation<'a>> for EvaluationJson<'a> {
             compliance_resource_id: &e.table.name,
             compliance_type: e.verdict.compliance,
             annotation: e.verdict.annotation(),
+            reason: &e.verdict.reason,
+            reason_kind: e.verdict.kind,
+            account_id: &e.table.arn.account,
             resource_arn: &e.table.arn.arn,
             region: e.region,
             covered_by: &e.verdict.covered_by,
@@ -78,10 +87,29 @@ pub fn write_evaluations_json(
 ) -> io::Result<()> {
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
+    struct Counts {
+        compliant: usize,
+        non_compliant: usize,
+        not_applicable: usize,
+        tables: usize,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
     struct Doc<'a> {
+        /// The tool's version, so a pipeline can tell which reading produced the verdicts.
+        version: &'static str,
+        summary: Counts,
         evaluations: Vec<EvaluationJson<'a>>,
     }
+    let s = Summary::of(evaluations);
     let doc = Doc {
+        version: env!("CARGO_PKG_VERSION"),
+        summary: Counts {
+            compliant: s.compliant,
+            non_compliant: s.non_compliant,
+            not_applicable: s.not_applicable,
+            tables: evaluations.len(),
+        },
         evaluations: evaluations.iter().map(EvaluationJson::from).collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -131,7 +159,62 @@ pub fn write_evaluations_text(
         s.not_applicable,
         evaluations.len(),
         if evaluations.len() == 1 { "" } else { "s" }
-    )
+    )?;
+    write_top_causes(out, evaluations)
+}
+
+/// The NON_COMPLIANT tables grouped by kind of reason and the selection or plan it names, most
+/// frequent first: a thousand tables often share one cause.
+pub fn top_causes(evaluations: &[TableEvaluation<'_>]) -> Vec<(ReasonKind, String, usize)> {
+    let mut groups: std::collections::BTreeMap<(String, String), (ReasonKind, usize)> =
+        Default::default();
+    for e in evaluations
+        .iter()
+        .filter(|e| e.verdict.compliance == Compliance::NonCompliant)
+    {
+        let key = (
+            format!("{:?}", e.verdict.kind),
+            cause_subject(&e.verdict.reason),
+        );
+        groups.entry(key).or_insert((e.verdict.kind, 0)).1 += 1;
+    }
+    let mut out: Vec<(ReasonKind, String, usize)> = groups
+        .into_iter()
+        .map(|((_, subject), (kind, n))| (kind, subject, n))
+        .collect();
+    out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+    out
+}
+
+/// The "selection `x` of plan `y`" a reason names, else the Region-level part of it.
+fn cause_subject(reason: &str) -> String {
+    if let Some(start) = reason.find("selection `") {
+        let rest = &reason[start..];
+        // "selection `x` of plan `y`" or "… of organization policy plan `y`"
+        let mut ticks = rest.match_indices('`').map(|(i, _)| i);
+        if let (Some(_), Some(_), Some(_), Some(end)) =
+            (ticks.next(), ticks.next(), ticks.next(), ticks.next())
+        {
+            return rest[..=end].to_string();
+        }
+    }
+    reason.split(" (+").next().unwrap_or(reason).to_string()
+}
+
+fn write_top_causes(out: &mut impl Write, evaluations: &[TableEvaluation<'_>]) -> io::Result<()> {
+    let causes = top_causes(evaluations);
+    if causes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\ntop causes of NON_COMPLIANT:")?;
+    for (kind, subject, n) in causes.iter().take(10) {
+        let tables = if *n == 1 { "table" } else { "tables" };
+        writeln!(out, "  {n:>6} {tables:<6} {kind:?}: {subject}")?;
+    }
+    if causes.len() > 10 {
+        writeln!(out, "  (+{} more causes)", causes.len() - 10)?;
+    }
+    Ok(())
 }
 
 fn match_words(m: &Match) -> String {

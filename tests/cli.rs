@@ -59,10 +59,12 @@ fn evaluate_text_is_an_aligned_table_with_a_summary() {
             "misaligned: {row}"
         );
     }
-    assert_eq!(
-        *lines.last().unwrap(),
-        "6 compliant, 9 non-compliant, 1 not applicable (16 tables)"
+    // The summary line, then the top causes of the NON_COMPLIANT tables.
+    assert!(
+        lines.contains(&"6 compliant, 9 non-compliant, 1 not applicable (16 tables)"),
+        "{lines:?}"
     );
+    assert!(lines.contains(&"top causes of NON_COMPLIANT:"));
 }
 
 #[test]
@@ -336,4 +338,53 @@ fn invoke_takes_the_region_from_the_events_rule_arn() {
         stderr(&out)
     );
     assert!(stdout(&out).contains("orders"), "{}", stdout(&out));
+}
+
+#[test]
+fn evaluate_filters_sorts_and_ends_with_the_top_causes() {
+    let out = cli(&[
+        "evaluate",
+        "--snapshot",
+        "testdata/snapshots/demo-account.json",
+        "--only",
+        "non-compliant",
+        "--sort",
+        "table",
+    ]);
+    // The exit status still covers every table.
+    assert_eq!(out.status.code(), Some(3));
+    let text = stdout(&out);
+    let rows: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).skip(1).collect();
+    assert!(rows.iter().all(|l| l.contains("NON_COMPLIANT")), "{text}");
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert!(text.contains("top causes of NON_COMPLIANT:"), "{text}");
+    assert!(
+        text.contains("2 tables ConditionFailed: selection `prod-tables` of plan `daily-prod`"),
+        "{text}"
+    );
+    let out = cli(&[
+        "evaluate",
+        "--snapshot",
+        "testdata/snapshots/demo-account.json",
+        "--only",
+        "compliant",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(doc["Evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["ComplianceType"] == "COMPLIANT"));
+    assert!(
+        doc["Evaluations"][0]["Reason"].is_string()
+            && doc["Evaluations"][0]["ReasonKind"] == "Covered"
+    );
 }

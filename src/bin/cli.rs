@@ -48,6 +48,12 @@ enum Command {
         /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
+        /// Print only the tables with this verdict (the exit status still covers all).
+        #[arg(long, value_enum)]
+        only: Option<Only>,
+        /// Order of the tables: as in the file, or by verdict, table name or Region.
+        #[arg(long, value_enum, default_value_t = Sort::File)]
+        sort: Sort,
     },
     /// Propose, for each NON_COMPLIANT table, the smallest changes that protect it, each one
     /// verified by re-evaluating the account with it applied. Never changes anything.
@@ -170,6 +176,23 @@ enum Command {
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
     },
+}
+
+/// A verdict to keep.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Only {
+    NonCompliant,
+    Compliant,
+    NotApplicable,
+}
+
+/// An order for tables.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Sort {
+    File,
+    Verdict,
+    Table,
+    Region,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -318,6 +341,19 @@ fn print_evaluations(
     format: Format,
     params: &RuleParameters,
 ) -> Result<bool, Error> {
+    print_selected(out, snapshot, format, params, None, Sort::File)
+}
+
+/// Evaluates, keeps the tables asked for in the order asked for, prints them; `Ok(true)` when
+/// any table at all is NON_COMPLIANT.
+fn print_selected(
+    out: &mut impl Write,
+    snapshot: &Snapshot,
+    format: Format,
+    params: &RuleParameters,
+    only: Option<Only>,
+    sort: Sort,
+) -> Result<bool, Error> {
     if let Some(id) = &params.resource_id {
         if !snapshot
             .regions
@@ -328,13 +364,32 @@ fn print_evaluations(
             eprintln!("warning: resourceId `{id}` names no table in the account; every table is NOT_APPLICABLE");
         }
     }
-    let evaluations = rule::evaluate_snapshot(snapshot, params, chrono::Utc::now());
+    let mut evaluations = rule::evaluate_snapshot(snapshot, params, chrono::Utc::now());
+    let any_non_compliant = report::Summary::of(&evaluations).non_compliant > 0;
+    if let Some(only) = only {
+        let keep = match only {
+            Only::NonCompliant => Compliance::NonCompliant,
+            Only::Compliant => Compliance::Compliant,
+            Only::NotApplicable => Compliance::NotApplicable,
+        };
+        evaluations.retain(|e| e.verdict.compliance == keep);
+    }
+    match sort {
+        Sort::File => {}
+        Sort::Verdict => evaluations.sort_by_key(|e| match e.verdict.compliance {
+            Compliance::NonCompliant => 0,
+            Compliance::NotApplicable => 1,
+            Compliance::Compliant => 2,
+        }),
+        Sort::Table => evaluations.sort_by(|a, b| a.table.name.cmp(&b.table.name)),
+        Sort::Region => evaluations.sort_by(|a, b| a.region.cmp(b.region)),
+    }
     match format {
         Format::Text => report::write_evaluations_text(out, &evaluations),
         Format::Json => report::write_evaluations_json(out, &evaluations),
     }
     .map_err(Error::Output)?;
-    Ok(report::Summary::of(&evaluations).non_compliant > 0)
+    Ok(any_non_compliant)
 }
 
 /// Runs a command; `Ok(true)` when something is NON_COMPLIANT.
@@ -434,9 +489,11 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             snapshot,
             format,
             parameters,
+            only,
+            sort,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
-            print_evaluations(out, &load(&snapshot, strict)?, format, &params)
+            print_selected(out, &load(&snapshot, strict)?, format, &params, only, sort)
         }
         Command::Remediate {
             snapshot,
