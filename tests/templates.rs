@@ -358,3 +358,50 @@ fn the_config_remediation_tags_one_table_with_a_role_that_can_only_tag_tables() 
     assert_eq!(rc["TargetType"].as_str(), Some("SSM_DOCUMENT"));
     assert!(rc["MaximumAutomaticAttempts"].as_u64().is_some());
 }
+
+#[test]
+fn the_organization_rule_passes_the_policy_parameters_as_valid_rule_parameters() {
+    let t = template("organization.yaml");
+    let rule = &t["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"];
+    let sub = rule["InputParameters"]["!Sub"]
+        .as_str()
+        .or_else(|| rule["InputParameters"].as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{:?}", rule["InputParameters"]));
+    // WHEN every ${Parameter} takes its default, or a realistic value
+    for overrides in [
+        vec![],
+        vec![
+            ("BackupVaultLockCheck", "true"),
+            ("MinRetentionDays", "7"),
+            ("CrossRegionList", "us-west-2"),
+            ("ResourceTags", r#"{"backup":"daily"}"#),
+            ("ExemptionTag", "backup-exempt=true"),
+        ],
+    ] {
+        let mut text = sub.clone();
+        for (name, p) in t["Parameters"].as_mapping().unwrap() {
+            let name = name.as_str().unwrap();
+            let value = overrides
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_else(|| match &p["Default"] {
+                    serde_norway::Value::String(s) => s.clone(),
+                    serde_norway::Value::Number(n) => n.to_string(),
+                    _ => String::new(),
+                });
+            text = text.replace(&format!("${{{name}}}"), &value);
+        }
+        // THEN the rule's InputParameters are JSON the rule accepts
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let parsed = dynamodb_backup_rule::params::RuleParameters::parse(doc.as_object().unwrap());
+        assert!(parsed.is_ok(), "{text}: {parsed:?}");
+        if !overrides.is_empty() {
+            let p = parsed.unwrap();
+            assert!(p.policy.vault_lock);
+            assert_eq!(p.policy.cross_regions, ["us-west-2"]);
+        }
+    }
+}
