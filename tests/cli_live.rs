@@ -196,11 +196,51 @@ async fn audit_failures_are_typed_and_print_no_verdicts() {
     let out = cli_with(&fake, &["audit"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
+    // One actionable line names the action; -v shows the whole chain.
+    let err = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("backup:ListBackupSelections failed"),
-        "{}",
-        text(&out.stderr)
+        err.contains("access denied") && err.contains("backup:ListBackupSelections"),
+        "{err}"
     );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        !err.contains("no verdict was put"),
+        "audit puts nothing: {err}"
+    );
+    fake.fail(
+        "ListBackupSelections",
+        crate::util::fake_aws::Fault::AccessDenied,
+        1,
+    );
+    let out = cli_with(&fake, &["audit", "-v"]).await;
+    let err = text(&out.stderr);
+    assert!(err.contains("backup:ListBackupSelections failed"), "{err}");
+    assert!(err.contains("caused by"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_credentials_the_error_says_what_to_set() {
+    let fake = FakeAws::start().await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+        .args(["audit", "--region", "us-east-1"])
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", fake.url())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .await
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no AWS credentials found")
+            && err.contains("AWS_PROFILE")
+            && err.contains("aws sso login"),
+        "{err}"
+    );
+    assert!(err.len() < 300, "one line, not the SDK's chain: {err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,6 +26,83 @@ struct Cli {
     /// such as `Condition` for `Conditions`, is always an error).
     #[arg(long, global = true)]
     strict: bool,
+    /// Log what is being read to stderr (RUST_LOG refines it), and print the full chain of an
+    /// error instead of its one-line summary.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+}
+
+/// Logs go to stderr, never stdout (stdout is the output). Quiet unless -v or RUST_LOG.
+fn init_logging(verbose: bool) {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(f) => tracing_subscriber::EnvFilter::new(f),
+        Err(_) if verbose => tracing_subscriber::EnvFilter::new("info"),
+        Err(_) => return,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// One line a person can act on for the common AWS failures; the full chain is behind -v.
+fn summary(e: &Error) -> String {
+    let Error::Aws {
+        action,
+        kind,
+        message,
+        role,
+        ..
+    } = e
+    else {
+        return e.to_string();
+    };
+    let full = format!("{message} {:?}", std::error::Error::source(e));
+    let lower = full.to_ascii_lowercase();
+    let who = role.as_deref().unwrap_or("your credentials");
+    if lower.contains("credentials")
+        && (lower.contains("dispatch")
+            || lower.contains("no credentials")
+            || lower.contains("imds")
+            || lower.contains("provider"))
+    {
+        return "no AWS credentials found: set AWS_PROFILE (and run `aws sso login` for an SSO profile) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (-v shows why)".to_string();
+    }
+    if lower.contains("<html") || lower.contains("<!doctype") {
+        return format!("{action} failed: the endpoint answered with an HTML page, not AWS (a proxy or captive portal?); check AWS_ENDPOINT_URL and HTTPS_PROXY (-v shows the response)");
+    }
+    match kind {
+        dynamodb_backup_rule::error::AwsErrorKind::AccessDenied => {
+            format!("access denied: {who} may not call {action}; allow it in IAM (-v shows AWS's message)")
+        }
+        dynamodb_backup_rule::error::AwsErrorKind::Throttled => {
+            format!("{action} was still throttled after retries; try again later or raise AWS_MAX_ATTEMPTS")
+        }
+        _ if lower.contains("dns")
+            || lower.contains("connect")
+            || lower.contains("dispatch failure") =>
+        {
+            format!("cannot reach AWS for {action} (network, DNS or endpoint): check AWS_REGION, AWS_ENDPOINT_URL and your connection (-v shows why)")
+        }
+        _ => {
+            let line = e.to_string();
+            match line.char_indices().nth(300) {
+                Some((cut, _)) => format!("{}… (-v shows all)", &line[..cut]),
+                None => line,
+            }
+        }
+    }
+}
+
+/// The error and every source under it, one per line.
+fn chain(e: &Error) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(&format!("\n  caused by: {s}"));
+        source = s.source();
+    }
+    out
 }
 
 #[derive(Debug, Subcommand)]
@@ -645,6 +722,7 @@ fn main() -> ExitCode {
         // clap prints usage errors and exits 2, help and version exit 0.
         Err(e) => e.exit(),
     };
+    init_logging(cli.verbose);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(QuietPipe {
         inner: stdout.lock(),
@@ -656,7 +734,11 @@ fn main() -> ExitCode {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::from(3),
         Err(e) => {
-            eprintln!("error: {e}");
+            if cli.verbose {
+                eprintln!("error: {}", chain(&e));
+            } else {
+                eprintln!("error: {}", summary(&e));
+            }
             ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
         }
     }
