@@ -326,10 +326,13 @@ fn write_trace(out: &mut impl Write, t: &SelectionTrace<'_>, region: &str) -> io
 }
 
 /// The `explain` walk-through as text.
+/// `explain` as text: the table, **the verdict first**, then plan by plan the selections that
+/// mention the table (every selection with `all`), and the policy parameters per covering plan.
 pub fn write_explanation_text(
     out: &mut impl Write,
     region: &RegionSnapshot,
     e: &Explanation<'_>,
+    all: bool,
 ) -> io::Result<()> {
     let t = e.table;
     let c = &region.catalog;
@@ -363,8 +366,25 @@ pub fn write_explanation_text(
         opt_in_words(c.settings.dynamodb_opt_in)
     )?;
     writeln!(out, "  {} backup plan(s) in {}", c.plans.len(), c.region)?;
+    writeln!(out, "\nverdict: {}", e.verdict.compliance)?;
+    writeln!(out, "  {}", e.verdict.reason)?;
+    if e.verdict.annotation() != e.verdict.reason {
+        writeln!(out, "  annotation: {}", e.verdict.annotation())?;
+    }
+    // A selection mentions the table when it covers it or has something to say about it.
+    let mentions = |tr: &SelectionTrace<'_>| tr.result == Tri::True || tr.blocker().is_some();
+    let hidden = e.traces.iter().filter(|tr| !mentions(tr)).count();
     let mut traces = e.traces.iter().peekable();
     for plan in &c.plans {
+        let shown = e
+            .traces
+            .iter()
+            .filter(|tr| std::ptr::eq(tr.plan, plan))
+            .any(|tr| all || mentions(tr));
+        if !shown {
+            while traces.next_if(|tr| std::ptr::eq(tr.plan, plan)).is_some() {}
+            continue;
+        }
         let kind = if plan.is_org_policy() {
             "organization policy plan"
         } else {
@@ -399,8 +419,16 @@ pub fn write_explanation_text(
             writeln!(out, "  no selections")?;
         }
         while let Some(trace) = traces.next_if(|tr| std::ptr::eq(tr.plan, plan)) {
-            write_trace(out, trace, &c.region)?;
+            if all || mentions(trace) {
+                write_trace(out, trace, &c.region)?;
+            }
         }
+    }
+    if !all && hidden > 0 {
+        writeln!(
+            out,
+            "\n({hidden} selection(s) that do not mention this table are not shown; --all shows every one)"
+        )?;
     }
     if !e.policy.is_empty() || e.recovery_points.is_some() {
         writeln!(out, "\npolicy parameters, per covering plan:")?;
@@ -437,11 +465,6 @@ pub fn write_explanation_text(
                 p.detail
             )?;
         }
-    }
-    writeln!(out, "\nverdict: {}", e.verdict.compliance)?;
-    writeln!(out, "  {}", e.verdict.reason)?;
-    if e.verdict.annotation() != e.verdict.reason {
-        writeln!(out, "  annotation: {}", e.verdict.annotation())?;
     }
     Ok(())
 }

@@ -80,7 +80,14 @@ fn evaluate_exits_0_when_nothing_is_non_compliant() {
 
 #[test]
 fn explain_walks_every_selection_and_matches_golden() {
-    let out = cli(&["explain", "--snapshot", DEMO, "--table", "orders-archive"]);
+    let out = cli(&[
+        "explain",
+        "--snapshot",
+        DEMO,
+        "--table",
+        "orders-archive",
+        "--all",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     assert_golden("demo-explain-orders-archive.txt", &stdout(&out));
 
@@ -144,7 +151,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
         (&["evaluate", "--snapshot", "testdata/snapshots/does-not-exist.json"], "cannot read testdata/snapshots/does-not-exist.json"),
         (&["evaluate", "--snapshot", DEMO, "--format", "yaml"], "invalid value 'yaml' for '--format"),
         (&["evaluate"], "--snapshot <FILE>"),
-        (&["evaluate", "--snapshot", DEMO, "--verbose"], "unexpected argument '--verbose'"),
+        (&["evaluate", "--snapshot", DEMO, "--loud"], "unexpected argument '--loud'"),
         (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
     ];
     for (args, message) in cases {
@@ -387,4 +394,26 @@ fn evaluate_filters_sorts_and_ends_with_the_top_causes() {
         doc["Evaluations"][0]["Reason"].is_string()
             && doc["Evaluations"][0]["ReasonKind"] == "Covered"
     );
+}
+
+#[test]
+fn explain_puts_the_verdict_first_and_shows_only_the_selections_that_mention_the_table() {
+    let out = cli(&["explain", "--snapshot", DEMO, "--table", "orders-archive"]);
+    let text = stdout(&out);
+    let verdict = text.find("verdict: NON_COMPLIANT").expect("a verdict");
+    let first_plan = text
+        .find("\nplan `")
+        .or_else(|| text.find("\norganization policy plan `"))
+        .expect("a plan");
+    assert!(verdict < first_plan, "{text}");
+    let full = stdout(&cli(&[
+        "explain",
+        "--snapshot",
+        DEMO,
+        "--table",
+        "orders-archive",
+        "--all",
+    ]));
+    assert!(text.lines().count() < full.lines().count());
+    assert!(text.contains("--all shows every one"), "{text}");
 }

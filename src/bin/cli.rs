@@ -188,6 +188,9 @@ enum Command {
         /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
+        /// Walk every selection of the Region, not only those that mention the table.
+        #[arg(long)]
+        all: bool,
     },
     /// Audit the live account, read-only: read every table and the Backup configuration, then
     /// evaluate as `evaluate` does. Never calls PutEvaluations.
@@ -679,13 +682,14 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             table,
             format,
             parameters,
+            all,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
             let snapshot = load(&snapshot, strict)?;
             let (region, explanation) =
                 rule::explain(&snapshot, &table, &params, chrono::Utc::now())?;
             match format {
-                Format::Text => report::write_explanation_text(out, region, &explanation),
+                Format::Text => report::write_explanation_text(out, region, &explanation, all),
                 Format::Json => report::write_explanation_json(out, region, &explanation),
             }
             .map_err(Error::Output)?;
