@@ -353,3 +353,27 @@ async fn audit_and_snapshot_read_recovery_points_when_the_age_parameter_needs_th
         .contains("RecoveryPoints"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_checks_its_output_is_writable_before_reading_anything() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let out = cli_with(
+        &fake,
+        &[
+            "snapshot",
+            "--region",
+            "us-east-1",
+            "--output",
+            "/nonexistent-dir/s.json",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--output"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(fake.log().is_empty(), "nothing was read");
+}

@@ -302,6 +302,23 @@ fn load(path: &Path, strict: bool) -> Result<Snapshot, Error> {
     Ok(snapshot)
 }
 
+/// Fails at once when `path` cannot be written, leaving no file behind that was not there.
+fn check_writable(path: &Path) -> Result<(), Error> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| Error::Usage {
+            flag: "--output".into(),
+            expected: format!("a file that can be written; {}: {e}", path.display()),
+        })?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
 /// A file's text, or standard input's for `-`.
 fn read_text(path: &Path) -> Result<String, Error> {
     let read = if path == Path::new("-") {
@@ -490,6 +507,8 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             output,
             no_recovery_points,
         } => {
+            // A capture can take minutes; learn that the file cannot be written before it.
+            check_writable(&output)?;
             let snapshot = capture(regions, !no_recovery_points)?;
             let text = serde_json::to_string_pretty(&SnapshotFile::from(&snapshot))
                 .map_err(|e| Error::Output(e.into()))?;
