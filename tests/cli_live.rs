@@ -193,7 +193,7 @@ async fn audit_failures_are_typed_and_print_no_verdicts() {
         crate::util::fake_aws::Fault::AccessDenied,
         1,
     );
-    let out = cli_with(&fake, &["audit"]).await;
+    let out = cli_with(&fake, &["audit", "--quiet"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     // One actionable line names the action; -v shows the whole chain.
@@ -376,4 +376,37 @@ async fn snapshot_checks_its_output_is_writable_before_reading_anything() {
         text(&out.stderr)
     );
     assert!(fake.log().is_empty(), "nothing was read");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_modes_report_progress_on_stderr_unless_quiet() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let out = cli_with(
+        &fake,
+        &[
+            "audit",
+            "--region",
+            "us-east-1",
+            "--parameters",
+            r#"{"maxRecoveryPointAgeHours":"24"}"#,
+        ],
+    )
+    .await;
+    let err = text(&out.stderr);
+    assert!(err.contains("us-east-1: reading AWS Backup"), "{err}");
+    assert!(
+        err.contains("table(s)") && err.contains("reading the recovery points of"),
+        "{err}"
+    );
+    assert!(
+        err.contains("about"),
+        "an estimate before the paced phase: {err}"
+    );
+    assert!(
+        !text(&out.stdout).contains("reading AWS Backup"),
+        "progress never goes to stdout"
+    );
+    let out = cli_with(&fake, &["audit", "--region", "us-east-1", "--quiet"]).await;
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
 }

@@ -390,14 +390,21 @@ impl AwsEnv {
     /// With `recovery_points`, the recovery points of every covered table are captured too
     /// (`ListRecoveryPointsByResource`, eight in flight under the Backup pacer), so that
     /// `maxRecoveryPointAgeHours` can be judged from the snapshot.
+    ///
+    /// `progress` hears each phase as it ends, with counts, and an estimate before a paced phase
+    /// that will take long: the CLI prints them so minutes of reading are not silent.
     pub async fn capture(
         &self,
         regions: &[String],
         recovery_points: bool,
+        progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<Snapshot, Error> {
         let account = self.caller_account().await?;
         let mut out = Vec::new();
         for region in regions {
+            progress(format!(
+                "{region}: reading AWS Backup (plans, selections, vaults)"
+            ));
             let scope = Scope {
                 account: account.clone(),
                 region: region.clone(),
@@ -407,11 +414,22 @@ impl AwsEnv {
             // The vault list is captured too: policy parameters and missing vaults offline.
             let catalog =
                 backup::load_catalog(&clients.backup, &clients.backup_pace, &scope, None).await?;
+            progress(format!(
+                "{region}: {} plan(s), {} selection(s), {} vault(s); reading tables and tags",
+                catalog.plans.len(),
+                catalog
+                    .plans
+                    .iter()
+                    .map(|p| p.selections.len())
+                    .sum::<usize>(),
+                catalog.vaults.as_ref().map_or(0, |v| v.len())
+            ));
             let tags = tagging::table_tags(&clients.tagging, None).await?;
             let tables =
                 dynamodb::tables(&clients.dynamodb, None, Some(&tags), DESCRIBE_RATE, None).await?;
+            progress(format!("{region}: {} table(s)", tables.len()));
             let points = if recovery_points {
-                self.covered_recovery_points(&clients, &catalog, &tables)
+                self.covered_recovery_points(&clients, &catalog, &tables, progress)
                     .await?
             } else {
                 Default::default()
@@ -439,6 +457,7 @@ impl AwsEnv {
         clients: &Clients,
         catalog: &RegionCatalog,
         tables: &[Table],
+        progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<std::collections::BTreeMap<String, Vec<RecoveryPoint>>, Error> {
         use futures_util::stream::{self, StreamExt, TryStreamExt};
         let index = crate::coverage::CatalogIndex::new(catalog);
@@ -449,6 +468,13 @@ impl AwsEnv {
                     == crate::model::Compliance::Compliant
             })
             .collect();
+        let rate = self.settings.share(self.settings.backup_reads_per_second);
+        progress(format!(
+            "{}: reading the recovery points of {} covered table(s) at {rate}/s, about {} s",
+            catalog.region,
+            covered.len(),
+            covered.len() as u64 / u64::from(rate.max(1))
+        ));
         stream::iter(covered)
             .map(|t| async move {
                 let points = backup::recovery_points(

@@ -30,6 +30,9 @@ struct Cli {
     /// error instead of its one-line summary.
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// No progress lines on stderr while live modes read the account.
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 /// Logs go to stderr, never stdout (stdout is the output). Quiet unless -v or RUST_LOG.
@@ -392,12 +395,23 @@ fn regions(env: &AwsEnv, given: Vec<String>) -> Result<Vec<String>, Error> {
 }
 
 fn capture(given: Vec<String>, recovery_points: bool) -> Result<Snapshot, Error> {
+    let quiet = QUIET.load(std::sync::atomic::Ordering::Relaxed);
+    let start = std::time::Instant::now();
+    // Plain lines on stderr, each with the time so far; stdout stays the output.
+    let progress = move |line: String| {
+        if !quiet {
+            eprintln!("[{:>6.1}s] {line}", start.elapsed().as_secs_f64());
+        }
+    };
     runtime()?.block_on(async {
         let env = AwsEnv::from_env(Settings::from_env()?).await;
         let regions = regions(&env, given)?;
-        env.capture(&regions, recovery_points).await
+        env.capture(&regions, recovery_points, &progress).await
     })
 }
+
+/// `--quiet`: no progress lines.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// `--parameters` as a JSON object (empty when not given).
 fn parameter_map(given: Option<&str>) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
@@ -746,6 +760,7 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     init_logging(cli.verbose);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(QuietPipe {
         inner: stdout.lock(),
