@@ -573,16 +573,29 @@ pub fn write_explanation_json(
 pub fn write_put_json(
     out: &mut impl Write,
     evaluations: &[crate::model::Evaluation],
+    scope: &crate::ports::Scope,
 ) -> io::Result<()> {
+    // The fields `evaluate` prints where they can be known from what was put: the account,
+    // the Region and, for tables, the ARN.
+    let partition = crate::model::partition_of_region(&scope.region);
     let list: Vec<serde_json::Value> = evaluations
         .iter()
         .map(|e| {
+            let arn = (e.resource_type == DYNAMODB_TABLE_TYPE).then(|| {
+                format!(
+                    "arn:{partition}:dynamodb:{}:{}:table/{}",
+                    scope.region, scope.account, e.resource_id
+                )
+            });
             serde_json::json!({
                 "ComplianceResourceType": e.resource_type,
                 "ComplianceResourceId": e.resource_id,
                 "ComplianceType": e.compliance,
                 "Annotation": e.annotation,
                 "OrderingTimestamp": e.ordering_timestamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "AccountId": scope.account,
+                "Region": scope.region,
+                "ResourceArn": arn,
             })
         })
         .collect();

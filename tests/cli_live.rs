@@ -140,6 +140,12 @@ async fn invoke_runs_the_handler_live_or_offline_and_puts_nothing() {
     assert_eq!(live.status.code(), Some(0), "{}", text(&live.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&live.stdout).unwrap();
     assert_eq!(doc["Evaluations"][0]["ComplianceType"], "COMPLIANT");
+    // The fields evaluate prints, where what was put tells them.
+    assert_eq!(doc["Evaluations"][0]["Region"], "us-east-1");
+    assert_eq!(
+        doc["Evaluations"][0]["ResourceArn"],
+        "arn:aws:dynamodb:us-east-1:111122223333:table/orders"
+    );
     assert_eq!(
         doc["Evaluations"][0]["OrderingTimestamp"],
         "2026-11-20T10:15:30.123Z"

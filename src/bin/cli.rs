@@ -553,7 +553,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             invocation
                 .rule_parameters
                 .extend(parameter_map(parameters.as_deref())?);
-            let put = runtime()?.block_on(async {
+            let (put, scope) = runtime()?.block_on(async {
                 match snapshot {
                     Some(path) => {
                         let env = Recording::new(SnapshotEnv::new(load(&path, strict)?));
@@ -565,8 +565,8 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                                 .or_else(|| env.inner().only_region()),
                             ..Caller::default()
                         };
-                        rule::handle(&invocation, &env, &caller).await?;
-                        Ok::<_, Error>(env.put())
+                        let handled = rule::handle(&invocation, &env, &caller).await?;
+                        Ok::<_, Error>((env.put(), handled.scope))
                     }
                     None => {
                         let env = Recording::new(AwsEnv::from_env(Settings::from_env()?).await);
@@ -586,14 +586,14 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                             region: env.inner().default_region(),
                             ..Caller::default()
                         };
-                        rule::handle(&invocation, &env, &caller).await?;
-                        Ok(env.put())
+                        let handled = rule::handle(&invocation, &env, &caller).await?;
+                        Ok((env.put(), handled.scope))
                     }
                 }
             })?;
             match format {
                 Format::Text => report::write_put_text(out, &put),
-                Format::Json => report::write_put_json(out, &put),
+                Format::Json => report::write_put_json(out, &put, &scope),
             }
             .map_err(Error::Output)?;
             Ok(put.iter().any(|e| e.compliance == Compliance::NonCompliant))
