@@ -30,6 +30,7 @@ pub mod error;
 pub mod event;
 pub mod model;
 pub mod offline;
+pub mod page;
 pub mod params;
 pub mod ports;
 pub mod remedy;

@@ -417,3 +417,45 @@ fn explain_puts_the_verdict_first_and_shows_only_the_selections_that_mention_the
     assert!(text.lines().count() < full.lines().count());
     assert!(text.contains("--all shows every one"), "{text}");
 }
+
+#[test]
+fn report_writes_a_self_contained_html_page_or_markdown() {
+    let dir = std::env::temp_dir().join(format!("ddb-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let html = dir.join("coverage.html");
+    let out = cli(&[
+        "report",
+        "--snapshot",
+        DEMO,
+        "--output",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    for section in [
+        "Coverage by Region",
+        "Tables covered, by plan",
+        "Coverage by team tag",
+        "Top causes",
+        "Non-compliant tables",
+    ] {
+        assert!(page.contains(section), "{section}");
+    }
+    // Self-contained: no script, no external resource.
+    assert!(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"));
+    // Every NON_COMPLIANT table is listed with a verified fix from remediate.
+    assert!(page.contains("payments-scratch") && page.contains("aws dynamodb tag-resource"));
+    let md = dir.join("coverage.md");
+    cli(&[
+        "report",
+        "--snapshot",
+        DEMO,
+        "--output",
+        md.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.starts_with("# DynamoDB backup coverage, account 111122223333"));
+    assert!(text.contains("| eu-west-1 | 2 | 3 | 0 | 40% |"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

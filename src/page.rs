@@ -1,0 +1,254 @@
+//! PURE. The `report` command's document: one self-contained HTML page, or Markdown for pull
+//! requests and wikis. Coverage by Region, by plan and by team tag; the top causes; and each
+//! NON_COMPLIANT table with its reason and its first verified fix.
+
+use crate::coverage::Compliance;
+use crate::remedy::Remediation;
+use crate::report::top_causes;
+use crate::rule::TableEvaluation;
+use std::collections::BTreeMap;
+
+/// Counts of one group of tables.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    compliant: usize,
+    non_compliant: usize,
+    not_applicable: usize,
+}
+
+impl Counts {
+    fn add(&mut self, c: Compliance) {
+        match c {
+            Compliance::Compliant => self.compliant += 1,
+            Compliance::NonCompliant => self.non_compliant += 1,
+            Compliance::NotApplicable => self.not_applicable += 1,
+        }
+    }
+
+    fn percent(&self) -> String {
+        let judged = self.compliant + self.non_compliant;
+        match judged {
+            0 => "n/a".to_string(),
+            n => format!("{:.0}%", 100.0 * self.compliant as f64 / n as f64),
+        }
+    }
+}
+
+/// The sections, computed once for both renderings.
+struct Sections {
+    by_region: BTreeMap<String, Counts>,
+    by_plan: BTreeMap<String, usize>,
+    by_team: BTreeMap<String, Counts>,
+    causes: Vec<(String, String, usize)>,
+    failing: Vec<(String, String, String, Option<String>)>,
+}
+
+fn sections(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation]) -> Sections {
+    let mut s = Sections {
+        by_region: BTreeMap::new(),
+        by_plan: BTreeMap::new(),
+        by_team: BTreeMap::new(),
+        causes: top_causes(evaluations)
+            .into_iter()
+            .map(|(k, subject, n)| (format!("{k:?}"), subject, n))
+            .collect(),
+        failing: Vec::new(),
+    };
+    for e in evaluations {
+        let c = e.verdict.compliance;
+        s.by_region.entry(e.region.to_string()).or_default().add(c);
+        let team = e
+            .table
+            .tags
+            .get("team")
+            .cloned()
+            .unwrap_or_else(|| "(no team tag)".to_string());
+        s.by_team.entry(team).or_default().add(c);
+        for cov in &e.verdict.covered_by {
+            *s.by_plan.entry(cov.backup_plan_name.clone()).or_default() += 1;
+        }
+        if c == Compliance::NonCompliant {
+            let fix = fixes
+                .iter()
+                .find(|r| r.resource_arn == e.table.arn.arn)
+                .and_then(|r| r.first_verified())
+                .map(|a| {
+                    format!(
+                        "{} — {}",
+                        a.description,
+                        a.command.lines().next().unwrap_or_default()
+                    )
+                });
+            s.failing.push((
+                e.table.name.clone(),
+                e.region.to_string(),
+                e.verdict.reason.clone(),
+                fix,
+            ));
+        }
+    }
+    s
+}
+
+/// The report as Markdown.
+pub fn markdown(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], title: &str) -> String {
+    let s = sections(evaluations, fixes);
+    let cell = |t: &str| t.replace('|', "\\|").replace('\n', " ");
+    let mut out = format!("# {}\n\n", cell(title));
+    out.push_str("## Coverage by Region\n\n| Region | Compliant | Non-compliant | Not applicable | Covered |\n|---|---|---|---|---|\n");
+    for (r, c) in &s.by_region {
+        out.push_str(&format!(
+            "| {r} | {} | {} | {} | {} |\n",
+            c.compliant,
+            c.non_compliant,
+            c.not_applicable,
+            c.percent()
+        ));
+    }
+    out.push_str("\n## Tables covered, by plan\n\n| Plan | Tables |\n|---|---|\n");
+    for (p, n) in &s.by_plan {
+        out.push_str(&format!("| {} | {n} |\n", cell(p)));
+    }
+    out.push_str("\n## Coverage by team tag\n\n| Team | Compliant | Non-compliant | Covered |\n|---|---|---|---|\n");
+    for (t, c) in &s.by_team {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            cell(t),
+            c.compliant,
+            c.non_compliant,
+            c.percent()
+        ));
+    }
+    out.push_str("\n## Top causes\n\n| Tables | Kind | Where |\n|---|---|---|\n");
+    for (k, subject, n) in &s.causes {
+        out.push_str(&format!("| {n} | {k} | {} |\n", cell(subject)));
+    }
+    out.push_str("\n## Non-compliant tables\n\n| Table | Region | Reason | Verified fix |\n|---|---|---|---|\n");
+    for (t, r, why, fix) in &s.failing {
+        out.push_str(&format!(
+            "| {} | {r} | {} | {} |\n",
+            cell(t),
+            cell(why),
+            fix.as_deref()
+                .map_or_else(|| "none verified".to_string(), cell)
+        ));
+    }
+    out
+}
+
+fn esc(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The report as one self-contained HTML page (no script, no external resource).
+pub fn html(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], title: &str) -> String {
+    let s = sections(evaluations, fixes);
+    let table = |head: &[&str], rows: Vec<Vec<String>>| {
+        let mut t = String::from("<table><thead><tr>");
+        for h in head {
+            t.push_str(&format!("<th>{}</th>", esc(h)));
+        }
+        t.push_str("</tr></thead><tbody>");
+        for r in rows {
+            t.push_str("<tr>");
+            for c in r {
+                t.push_str(&format!("<td>{}</td>", esc(&c)));
+            }
+            t.push_str("</tr>");
+        }
+        t.push_str("</tbody></table>");
+        t
+    };
+    let mut body = format!("<h1>{}</h1>", esc(title));
+    body.push_str("<h2>Coverage by Region</h2>");
+    body.push_str(&table(
+        &[
+            "Region",
+            "Compliant",
+            "Non-compliant",
+            "Not applicable",
+            "Covered",
+        ],
+        s.by_region
+            .iter()
+            .map(|(r, c)| {
+                vec![
+                    r.clone(),
+                    c.compliant.to_string(),
+                    c.non_compliant.to_string(),
+                    c.not_applicable.to_string(),
+                    c.percent(),
+                ]
+            })
+            .collect(),
+    ));
+    body.push_str("<h2>Tables covered, by plan</h2>");
+    body.push_str(&table(
+        &["Plan", "Tables"],
+        s.by_plan
+            .iter()
+            .map(|(p, n)| vec![p.clone(), n.to_string()])
+            .collect(),
+    ));
+    body.push_str("<h2>Coverage by team tag</h2>");
+    body.push_str(&table(
+        &["Team", "Compliant", "Non-compliant", "Covered"],
+        s.by_team
+            .iter()
+            .map(|(t, c)| {
+                vec![
+                    t.clone(),
+                    c.compliant.to_string(),
+                    c.non_compliant.to_string(),
+                    c.percent(),
+                ]
+            })
+            .collect(),
+    ));
+    body.push_str("<h2>Top causes</h2>");
+    body.push_str(&table(
+        &["Tables", "Kind", "Where"],
+        s.causes
+            .iter()
+            .map(|(k, w, n)| vec![n.to_string(), k.clone(), w.clone()])
+            .collect(),
+    ));
+    body.push_str("<h2>Non-compliant tables</h2>");
+    body.push_str(&table(
+        &["Table", "Region", "Reason", "Verified fix"],
+        s.failing
+            .iter()
+            .map(|(t, r, why, fix)| {
+                vec![
+                    t.clone(),
+                    r.clone(),
+                    why.clone(),
+                    fix.clone().unwrap_or_else(|| "none verified".into()),
+                ]
+            })
+            .collect(),
+    ));
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>\
+body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;margin-bottom:1.5em}}\
+th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}}th{{background:#f3f3f3}}\
+</style></head><body>{body}</body></html>\n",
+        esc(title)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_text_is_escaped() {
+        assert_eq!(
+            esc(r#"<script>"a&b"</script>"#),
+            "&lt;script&gt;&quot;a&amp;b&quot;&lt;/script&gt;"
+        );
+    }
+}
