@@ -218,7 +218,7 @@ pub fn remediate_region(
         }
         let explanation = coverage::explain_table(table, &index);
         let reason = verdict_of(region, &index, params, now, table).reason;
-        let mut actions = candidates(region, params, table, &explanation.traces);
+        let mut actions = candidates(region, params, table, &explanation);
         for action in &mut actions {
             if action.not_verified_because.is_some() {
                 continue;
@@ -491,8 +491,9 @@ fn candidates(
     region: &RegionSnapshot,
     params: &RuleParameters,
     table: &Table,
-    traces: &[SelectionTrace<'_>],
+    explanation: &coverage::Explanation<'_>,
 ) -> Vec<Action> {
+    let traces = &explanation.traces;
     let r = &region.catalog.region;
     let arn = &table.arn.arn;
     let mut out: Vec<Action> = Vec::new();
@@ -548,7 +549,7 @@ fn candidates(
             vec![Edit::OptIn],
         ));
     }
-    for a in policy_actions(region, params, table) {
+    for a in policy_actions(region, params, table, &explanation.verdict) {
         push(&mut out, a);
     }
     if out.is_empty()
@@ -820,13 +821,18 @@ fn replace(t: &SelectionTrace<'_>, new: Selection, what: String, region: &str) -
 }
 
 /// Changes that make a covering plan meet the policy parameters.
-fn policy_actions(region: &RegionSnapshot, params: &RuleParameters, table: &Table) -> Vec<Action> {
+/// `coverage` is the table's coverage verdict (before the policy), which the caller already has:
+/// no second index is built per table.
+fn policy_actions(
+    region: &RegionSnapshot,
+    params: &RuleParameters,
+    table: &Table,
+    coverage: &coverage::Verdict,
+) -> Vec<Action> {
     let p = &params.policy;
     if !p.has_properties() {
         return Vec::new();
     }
-    let index = CatalogIndex::new(&region.catalog);
-    let coverage = coverage::evaluate_table(table, &index);
     let r = &region.catalog.region;
     let mut out = Vec::new();
     for c in &coverage.covered_by {
