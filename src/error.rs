@@ -54,6 +54,9 @@ pub enum Error {
         flag: String,
         /// What is expected.
         expected: String,
+        /// The I/O error behind it, when there was one (an `--output` that cannot be written).
+        #[source]
+        source: Option<std::io::Error>,
     },
 
     /// A table name matches tables in several Regions.

@@ -338,6 +338,7 @@ fn check_writable(path: &Path) -> Result<(), Error> {
         .map_err(|e| Error::Usage {
             flag: "--output".into(),
             expected: format!("a file that can be written; {}: {e}", path.display()),
+            source: Some(e),
         })?;
     if !existed {
         let _ = std::fs::remove_file(path);
@@ -414,6 +415,7 @@ fn regions(env: &AwsEnv, given: Vec<String>) -> Result<Vec<String>, Error> {
         .ok_or_else(|| Error::Usage {
             flag: "--region".into(),
             expected: "a Region: pass --region, or set AWS_REGION or a profile Region".into(),
+            source: None,
         })
 }
 
@@ -648,6 +650,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                     return Err(Error::Usage {
                         flag: "--check-tag".into(),
                         expected: "a tag as KEY=VALUE, for example backup=daily".into(),
+                        source: None,
                     })
                 }
             };
