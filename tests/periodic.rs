@@ -25,17 +25,9 @@ fn scheduled(params: Value) -> Value {
     )
 }
 
-/// `n` more tables named `bulk-NNN`, every third tagged env=prod (covered by the demo's
-/// `prod-tables` selection), the rest untagged.
+/// `n` more tables named `bulk-NNN`, every third tagged env=prod.
 fn bulk_tables(n: usize) -> Vec<Value> {
-    (0..n)
-        .map(|i| {
-            let name = format!("bulk-{i:03}");
-            let tags = if i % 3 == 0 { json!([{"Key": "env", "Value": "prod"}]) } else { json!([]) };
-            json!({"TableName": name, "TableArn": format!("arn:aws:dynamodb:us-east-1:{OWN}:table/{name}"),
-                "TableStatus": "ACTIVE", "Tags": tags})
-        })
-        .collect()
+    crate::util::prod_tagged_tables("bulk", n)
 }
 
 async fn env(fake: &FakeAws, tag_rate: u32) -> AwsEnv {

@@ -20,18 +20,6 @@ fn scheduled() -> Value {
     )
 }
 
-/// `n` tables named `t-NNN`, every third tagged env=prod (covered by the demo's selection).
-fn tables(n: usize) -> Vec<Value> {
-    (0..n)
-        .map(|i| {
-            let name = format!("t-{i:03}");
-            let tags = if i % 3 == 0 { json!([{"Key": "env", "Value": "prod"}]) } else { json!([]) };
-            json!({"TableName": name, "TableArn": format!("arn:aws:dynamodb:us-east-1:{OWN}:table/{name}"),
-                "TableStatus": "ACTIVE", "Tags": tags})
-        })
-        .collect()
-}
-
 fn bodies(outcomes: &[Outcome], logs: &str) -> Vec<Value> {
     outcomes
         .iter()
@@ -68,13 +56,13 @@ async fn rule_creation_costs_at_most_two_evaluations_per_resource_and_an_idle_pa
     // periodic trigger
     let fake = FakeAws::start().await;
     fake.load_snapshot(&demo_snapshot());
-    fake.add_tables(OWN, "us-east-1", tables(60));
+    fake.add_tables(OWN, "us-east-1", crate::util::prod_tagged_tables("t", 60));
     fake.set_page_size(100);
     let mut account = demo_snapshot();
     account["Regions"]["us-east-1"]["Tables"]
         .as_array_mut()
         .unwrap()
-        .extend(tables(60));
+        .extend(crate::util::prod_tagged_tables("t", 60));
     account["Regions"]
         .as_object_mut()
         .unwrap()

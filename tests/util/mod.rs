@@ -166,6 +166,19 @@ pub fn rule_creation_events(snapshot: &Value, token: &str) -> Vec<Value> {
         .collect()
 }
 
+/// `n` tables of account 111122223333 in us-east-1 named `<prefix>-NNN`, every third tagged
+/// env=prod (covered by the demo's `prod-tables` selection), the rest untagged.
+pub fn prod_tagged_tables(prefix: &str, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let name = format!("{prefix}-{i:03}");
+            let tags = if i % 3 == 0 { json!([{"Key": "env", "Value": "prod"}]) } else { json!([]) };
+            json!({"TableName": name, "TableArn": format!("arn:aws:dynamodb:us-east-1:111122223333:table/{name}"),
+                "TableStatus": "ACTIVE", "Tags": tags})
+        })
+        .collect()
+}
+
 /// The demo snapshot as JSON.
 pub fn demo_snapshot() -> Value {
     let text = std::fs::read_to_string(repo_path("testdata/snapshots/demo-account.json"))
