@@ -172,10 +172,12 @@ pub fn top_causes(evaluations: &[TableEvaluation<'_>]) -> Vec<(ReasonKind, Strin
         .iter()
         .filter(|e| e.verdict.compliance == Compliance::NonCompliant)
     {
-        let key = (
-            format!("{:?}", e.verdict.kind),
-            cause_subject(&e.verdict.reason),
-        );
+        // What the reason is about, else the reason itself without its "(+N more)" tail.
+        let subject = e.verdict.about.clone().unwrap_or_else(|| {
+            let r = &e.verdict.reason;
+            r.split(" (+").next().unwrap_or(r).to_string()
+        });
+        let key = (format!("{:?}", e.verdict.kind), subject);
         groups.entry(key).or_insert((e.verdict.kind, 0)).1 += 1;
     }
     let mut out: Vec<(ReasonKind, String, usize)> = groups
@@ -184,21 +186,6 @@ pub fn top_causes(evaluations: &[TableEvaluation<'_>]) -> Vec<(ReasonKind, Strin
         .collect();
     out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
     out
-}
-
-/// The "selection `x` of plan `y`" a reason names, else the Region-level part of it.
-fn cause_subject(reason: &str) -> String {
-    if let Some(start) = reason.find("selection `") {
-        let rest = &reason[start..];
-        // "selection `x` of plan `y`" or "… of organization policy plan `y`"
-        let mut ticks = rest.match_indices('`').map(|(i, _)| i);
-        if let (Some(_), Some(_), Some(_), Some(end)) =
-            (ticks.next(), ticks.next(), ticks.next(), ticks.next())
-        {
-            return rest[..=end].to_string();
-        }
-    }
-    reason.split(" (+").next().unwrap_or(reason).to_string()
 }
 
 fn write_top_causes(out: &mut impl Write, evaluations: &[TableEvaluation<'_>]) -> io::Result<()> {

@@ -339,6 +339,10 @@ pub fn apply(
         kind: ReasonKind::PolicyUnmet,
         reason,
         covered_by: Vec::new(),
+        about: best
+            .map(|(c, _)| c)
+            .or(all.first())
+            .map(|c| format!("plan `{}`", c.covering.backup_plan_name)),
     }
 }
 

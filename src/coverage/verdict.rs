@@ -82,6 +82,9 @@ pub struct Verdict {
     pub reason: String,
     /// Every covering selection, in catalog order (empty unless COMPLIANT).
     pub covered_by: Vec<Covering>,
+    /// The selection or plan the reason is about ("selection `x` of plan `y`"), when there is
+    /// one: what `evaluate`'s top causes group by.
+    pub about: Option<String>,
 }
 
 /// Config's limit on `Annotation`.
@@ -105,6 +108,7 @@ impl Verdict {
                 "not evaluated: table status is {status}; only ACTIVE or UPDATING tables are evaluated"
             ),
             covered_by: Vec::new(),
+            about: None,
         }
     }
 
@@ -115,6 +119,7 @@ impl Verdict {
             kind: ReasonKind::OutOfScope,
             reason,
             covered_by: Vec::new(),
+            about: None,
         }
     }
 
@@ -141,6 +146,7 @@ impl Verdict {
             kind: ReasonKind::Covered,
             reason: format!("covered by {}", parts.join("; ")),
             covered_by,
+            about: None,
         }
     }
 
@@ -171,6 +177,7 @@ impl Verdict {
             kind,
             reason,
             covered_by: Vec::new(),
+            about: best.map(|(t, _)| selection_phrase(t.plan, t.selection)),
         }
     }
 }
