@@ -400,6 +400,69 @@ pub struct Recorded {
     pub recorded_at: Option<DateTime<Utc>>,
 }
 
+/// One selection that covers the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Covering {
+    /// `BackupPlanId`.
+    pub backup_plan_id: String,
+    /// `BackupPlanName`.
+    pub backup_plan_name: String,
+    /// `SelectionId`.
+    pub selection_id: String,
+    /// `SelectionName`.
+    pub selection_name: String,
+}
+
+impl Covering {
+    /// The covering pair, from the plan and selection.
+    pub fn new(plan: &BackupPlan, selection: &Selection) -> Covering {
+        Covering {
+            backup_plan_id: plan.id.clone(),
+            backup_plan_name: plan.name.clone(),
+            selection_id: selection.id.clone(),
+            selection_name: selection.name.clone(),
+        }
+    }
+
+    /// Organization policy plans have IDs under `orgs/`.
+    pub fn is_org_policy(&self) -> bool {
+        self.backup_plan_id.starts_with("orgs/")
+    }
+}
+
+/// The kind of reason, for programs; the sentence is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ReasonKind {
+    /// At least one selection covers the table.
+    Covered,
+    /// The table's status is not evaluated.
+    TableStatus,
+    /// Coverage depends on a construct AWS does not document.
+    Ambiguous,
+    /// Only opt-in-dependent paths select the table, and opt-in is off.
+    NotOptedIn,
+    /// `NotResources` excludes it.
+    Excluded,
+    /// A condition fails.
+    ConditionFailed,
+    /// Selected by a plan that is deleted, rule-less or elsewhere.
+    PlanInactive,
+    /// A `ListOfTags` entry names the table's tag key (or the key in another case) with
+    /// another value.
+    TagMismatch,
+    /// Named only by a `ListOfTags` entry AWS cannot apply.
+    UnsupportedTagType,
+    /// A selection with neither `Resources` nor `ListOfTags`.
+    InvalidSelection,
+    /// Nothing mentions the table.
+    NoSelection,
+    /// Covered, but no covering plan meets the policy parameters.
+    PolicyUnmet,
+    /// Outside the rule parameters' scope (resourceId, resourceTags, exemptionTag).
+    OutOfScope,
+}
+
 /// One evaluation as `PutEvaluations` takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
@@ -413,6 +476,12 @@ pub struct Evaluation {
     pub annotation: String,
     /// `OrderingTimestamp`.
     pub ordering_timestamp: DateTime<Utc>,
+    /// The whole reason, never cut (Config gets `annotation`; people and pipelines get this).
+    pub reason: String,
+    /// What kind of reason decided it.
+    pub reason_kind: ReasonKind,
+    /// Every covering selection (empty unless COMPLIANT).
+    pub covered_by: Vec<Covering>,
 }
 
 /// One Region of a snapshot: its Backup catalog and its tables.

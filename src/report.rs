@@ -6,35 +6,40 @@ use crate::coverage::selection::{EntryCheck, PatternCheck, PlanState, SelectionT
 use crate::coverage::tags::TagCheck;
 use crate::coverage::verdict::{opt_in_words, selection_phrase};
 use crate::coverage::{Compliance, Covering, Explanation, ReasonKind, Tri, Verdict};
-use crate::model::{RegionSnapshot, DYNAMODB_TABLE_TYPE};
+use crate::model::{Evaluation, RegionSnapshot, DYNAMODB_TABLE_TYPE};
 use crate::rule::TableEvaluation;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
-/// One element of `{"Evaluations": […]}`: the `PutEvaluations` fields plus where and why.
+/// One element of `{"Evaluations": […]}`: the `PutEvaluations` fields plus where and why. The
+/// one shape of an evaluation in every JSON the tool prints (`evaluate`, `audit`, `invoke`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EvaluationJson<'a> {
-    /// Always `AWS::DynamoDB::Table`.
-    pub compliance_resource_type: &'static str,
-    /// The table name.
+    /// `AWS::DynamoDB::Table`, or the backup resource a change event was about.
+    pub compliance_resource_type: &'a str,
+    /// The table name (or the backup resource's ID).
     pub compliance_resource_id: &'a str,
     /// COMPLIANT / NON_COMPLIANT / NOT_APPLICABLE.
     pub compliance_type: Compliance,
     /// The reason, cut to 256 characters as Config takes it.
-    pub annotation: String,
+    pub annotation: Cow<'a, str>,
     /// The whole reason, never cut.
     pub reason: &'a str,
     /// What kind of reason decided it, for grouping.
     pub reason_kind: ReasonKind,
     /// The table's account.
     pub account_id: &'a str,
-    /// The table ARN.
-    pub resource_arn: &'a str,
+    /// The table ARN (null for a backup resource).
+    pub resource_arn: Option<Cow<'a, str>>,
     /// The table's Region.
     pub region: &'a str,
     /// Every covering selection, in snapshot order.
     pub covered_by: &'a [Covering],
+    /// `OrderingTimestamp`, for what `invoke` would put.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ordering_timestamp: Option<String>,
 }
 
 impl<'a> From<&'a TableEvaluation<'a>> for EvaluationJson<'a> {
@@ -43,13 +48,42 @@ impl<'a> From<&'a TableEvaluation<'a>> for EvaluationJson<'a> {
             compliance_resource_type: DYNAMODB_TABLE_TYPE,
             compliance_resource_id: &e.table.name,
             compliance_type: e.verdict.compliance,
-            annotation: e.verdict.annotation(),
+            annotation: Cow::Owned(e.verdict.annotation()),
             reason: &e.verdict.reason,
             reason_kind: e.verdict.kind,
             account_id: &e.table.arn.account,
-            resource_arn: &e.table.arn.arn,
+            resource_arn: Some(Cow::Borrowed(&e.table.arn.arn)),
             region: e.region,
             covered_by: &e.verdict.covered_by,
+            ordering_timestamp: None,
+        }
+    }
+}
+
+impl<'a> EvaluationJson<'a> {
+    /// An evaluation put (or to be put) in `scope`.
+    pub fn put(e: &'a Evaluation, scope: &'a crate::ports::Scope) -> Self {
+        let partition = crate::model::partition_of_region(&scope.region);
+        EvaluationJson {
+            compliance_resource_type: &e.resource_type,
+            compliance_resource_id: &e.resource_id,
+            compliance_type: e.compliance,
+            annotation: Cow::Borrowed(&e.annotation),
+            reason: &e.reason,
+            reason_kind: e.reason_kind,
+            account_id: &scope.account,
+            resource_arn: (e.resource_type == DYNAMODB_TABLE_TYPE).then(|| {
+                Cow::Owned(format!(
+                    "arn:{partition}:dynamodb:{}:{}:table/{}",
+                    scope.region, scope.account, e.resource_id
+                ))
+            }),
+            region: &scope.region,
+            covered_by: &e.covered_by,
+            ordering_timestamp: Some(
+                e.ordering_timestamp
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
         }
     }
 }
@@ -68,9 +102,14 @@ pub struct Summary {
 impl Summary {
     /// Counts the verdicts.
     pub fn of(evaluations: &[TableEvaluation<'_>]) -> Summary {
+        Summary::count(evaluations.iter().map(|e| e.verdict.compliance))
+    }
+
+    /// Counts verdicts.
+    pub fn count(verdicts: impl Iterator<Item = Compliance>) -> Summary {
         let mut s = Summary::default();
-        for e in evaluations {
-            match e.verdict.compliance {
+        for c in verdicts {
+            match c {
                 Compliance::Compliant => s.compliant += 1,
                 Compliance::NonCompliant => s.non_compliant += 1,
                 Compliance::NotApplicable => s.not_applicable += 1,
@@ -80,10 +119,12 @@ impl Summary {
     }
 }
 
-/// `{"Evaluations": […]}`, pretty-printed.
-pub fn write_evaluations_json(
+/// `{"Version", "Summary", "Evaluations": […]}`, pretty-printed: the document every JSON
+/// evaluation output shares.
+fn write_evaluation_doc(
     out: &mut impl Write,
-    evaluations: &[TableEvaluation<'_>],
+    summary: Summary,
+    evaluations: Vec<EvaluationJson<'_>>,
 ) -> io::Result<()> {
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
@@ -101,19 +142,30 @@ pub fn write_evaluations_json(
         summary: Counts,
         evaluations: Vec<EvaluationJson<'a>>,
     }
-    let s = Summary::of(evaluations);
     let doc = Doc {
         version: env!("CARGO_PKG_VERSION"),
         summary: Counts {
-            compliant: s.compliant,
-            non_compliant: s.non_compliant,
-            not_applicable: s.not_applicable,
+            compliant: summary.compliant,
+            non_compliant: summary.non_compliant,
+            not_applicable: summary.not_applicable,
             tables: evaluations.len(),
         },
-        evaluations: evaluations.iter().map(EvaluationJson::from).collect(),
+        evaluations,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// The evaluations of `evaluate` and `audit` as JSON.
+pub fn write_evaluations_json(
+    out: &mut impl Write,
+    evaluations: &[TableEvaluation<'_>],
+) -> io::Result<()> {
+    write_evaluation_doc(
+        out,
+        Summary::of(evaluations),
+        evaluations.iter().map(EvaluationJson::from).collect(),
+    )
 }
 
 /// An aligned table of table, Region, verdict and reason, then a summary line.
@@ -556,44 +608,26 @@ pub fn write_explanation_json(
     writeln!(out)
 }
 
-/// What `invoke` would put, as `{"Evaluations": [...]}` in `PutEvaluations`' own shape.
+/// What `invoke` would put, in the same document and evaluation shape as `evaluate`'s JSON.
 pub fn write_put_json(
     out: &mut impl Write,
-    evaluations: &[crate::model::Evaluation],
+    evaluations: &[Evaluation],
     scope: &crate::ports::Scope,
 ) -> io::Result<()> {
-    // The fields `evaluate` prints where they can be known from what was put: the account,
-    // the Region and, for tables, the ARN.
-    let partition = crate::model::partition_of_region(&scope.region);
-    let list: Vec<serde_json::Value> = evaluations
-        .iter()
-        .map(|e| {
-            let arn = (e.resource_type == DYNAMODB_TABLE_TYPE).then(|| {
-                format!(
-                    "arn:{partition}:dynamodb:{}:{}:table/{}",
-                    scope.region, scope.account, e.resource_id
-                )
-            });
-            serde_json::json!({
-                "ComplianceResourceType": e.resource_type,
-                "ComplianceResourceId": e.resource_id,
-                "ComplianceType": e.compliance,
-                "Annotation": e.annotation,
-                "OrderingTimestamp": e.ordering_timestamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "AccountId": scope.account,
-                "Region": scope.region,
-                "ResourceArn": arn,
-            })
-        })
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "Evaluations": list }))?;
-    writeln!(out)
+    write_evaluation_doc(
+        out,
+        Summary::count(evaluations.iter().map(|e| e.compliance)),
+        evaluations
+            .iter()
+            .map(|e| EvaluationJson::put(e, scope))
+            .collect(),
+    )
 }
 
 /// What `invoke` would put, one line per evaluation.
 pub fn write_put_text(
     out: &mut impl Write,
-    evaluations: &[crate::model::Evaluation],
+    evaluations: &[Evaluation],
 ) -> io::Result<()> {
     let w = evaluations
         .iter()

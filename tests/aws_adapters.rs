@@ -5,7 +5,7 @@
 use crate::util::fake_aws::{FakeAws, Fault};
 use crate::util::{config_event, demo_snapshot, repo_path, table_change};
 use dynamodb_backup_rule::aws::{AwsEnv, Settings};
-use dynamodb_backup_rule::coverage::Compliance;
+use dynamodb_backup_rule::coverage::{Compliance, ReasonKind};
 use dynamodb_backup_rule::event::decode_payload;
 use dynamodb_backup_rule::model::Evaluation;
 use dynamodb_backup_rule::ports::Scope;
@@ -290,6 +290,9 @@ async fn evaluations_go_out_in_batches_of_100() {
             compliance: Compliance::NotApplicable,
             annotation: "x".into(),
             ordering_timestamp: chrono::DateTime::UNIX_EPOCH,
+            reason: "x".into(),
+            reason_kind: ReasonKind::OutOfScope,
+            covered_by: Vec::new(),
         })
         .collect();
     rule::put_all(&env, &scope, "token", false, &evals)

@@ -459,3 +459,39 @@ fn report_writes_a_self_contained_html_page_or_markdown() {
     assert!(text.contains("| eu-west-1 | 2 | 3 | 0 | 40% |"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn invoke_json_has_the_same_evaluation_shape_as_evaluate() {
+    // GIVEN the same table judged by `evaluate` and by `invoke` on its change event
+    let evaluated = cli(&["evaluate", "--snapshot", DEMO, "--format", "json"]);
+    let invoked = cli(&[
+        "invoke",
+        "--event",
+        "testdata/events/change-covered.json",
+        "--snapshot",
+        DEMO,
+        "--format",
+        "json",
+    ]);
+    assert!(invoked.status.code() == Some(0), "{}", stderr(&invoked));
+    let evaluated: serde_json::Value = serde_json::from_str(&stdout(&evaluated)).unwrap();
+    let invoked: serde_json::Value = serde_json::from_str(&stdout(&invoked)).unwrap();
+    // THEN both are one document shape
+    for key in ["Version", "Summary", "Evaluations"] {
+        assert!(invoked.get(key).is_some(), "invoke lacks {key}: {invoked}");
+    }
+    let put = &invoked["Evaluations"][0];
+    let id = put["ResourceArn"].as_str().unwrap();
+    let same = evaluated["Evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["ResourceArn"] == id)
+        .unwrap_or_else(|| panic!("{id} not in evaluate"));
+    // AND every field evaluate prints is there, with the same value, in invoke
+    for (key, value) in same.as_object().unwrap() {
+        assert_eq!(&put[key], value, "{key} differs for {id}");
+    }
+    assert!(put["OrderingTimestamp"].is_string());
+    assert!(!put["CoveredBy"].as_array().unwrap().is_empty());
+}

@@ -4,72 +4,8 @@
 use super::selection::{tag_or_case_variant, Blocker, Construct, PlanState, SelectionTrace};
 use super::tags::list_of_tags_key;
 use crate::model::{BackupPlan, OptIn, Selection, RESOURCE_TAG_PREFIX};
-use serde::Serialize;
 
-pub use crate::model::Compliance;
-
-/// One selection that covers the table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Covering {
-    /// `BackupPlanId`.
-    pub backup_plan_id: String,
-    /// `BackupPlanName`.
-    pub backup_plan_name: String,
-    /// `SelectionId`.
-    pub selection_id: String,
-    /// `SelectionName`.
-    pub selection_name: String,
-}
-
-impl Covering {
-    /// The covering pair, from the plan and selection.
-    pub fn new(plan: &BackupPlan, selection: &Selection) -> Covering {
-        Covering {
-            backup_plan_id: plan.id.clone(),
-            backup_plan_name: plan.name.clone(),
-            selection_id: selection.id.clone(),
-            selection_name: selection.name.clone(),
-        }
-    }
-
-    /// Organization policy plans have IDs under `orgs/`.
-    pub fn is_org_policy(&self) -> bool {
-        self.backup_plan_id.starts_with("orgs/")
-    }
-}
-
-/// The kind of reason, for programs; the sentence is for people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ReasonKind {
-    /// At least one selection covers the table.
-    Covered,
-    /// The table's status is not evaluated.
-    TableStatus,
-    /// Coverage depends on a construct AWS does not document.
-    Ambiguous,
-    /// Only opt-in-dependent paths select the table, and opt-in is off.
-    NotOptedIn,
-    /// `NotResources` excludes it.
-    Excluded,
-    /// A condition fails.
-    ConditionFailed,
-    /// Selected by a plan that is deleted, rule-less or elsewhere.
-    PlanInactive,
-    /// A `ListOfTags` entry names the table's tag key (or the key in another case) with
-    /// another value.
-    TagMismatch,
-    /// Named only by a `ListOfTags` entry AWS cannot apply.
-    UnsupportedTagType,
-    /// A selection with neither `Resources` nor `ListOfTags`.
-    InvalidSelection,
-    /// Nothing mentions the table.
-    NoSelection,
-    /// Covered, but no covering plan meets the policy parameters.
-    PolicyUnmet,
-    /// Outside the rule parameters' scope (resourceId, resourceTags, exemptionTag).
-    OutOfScope,
-}
+pub use crate::model::{Compliance, Covering, ReasonKind};
 
 /// A verdict and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +28,26 @@ pub const ANNOTATION_MAX: usize = 256;
 const TRUNCATION_MARKER: &str = " [truncated]";
 
 impl Verdict {
+    /// The evaluation to put for this verdict: Config gets the cut annotation; the whole
+    /// reason, its kind and the covering selections travel with it for people and pipelines.
+    pub fn evaluation(
+        self,
+        resource_type: &str,
+        resource_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> crate::model::Evaluation {
+        crate::model::Evaluation {
+            resource_type: resource_type.to_string(),
+            resource_id: resource_id.to_string(),
+            compliance: self.compliance,
+            annotation: self.annotation(),
+            ordering_timestamp: at,
+            reason: self.reason,
+            reason_kind: self.kind,
+            covered_by: self.covered_by,
+        }
+    }
+
     /// The reason cut to Config's 256-character limit, with a visible marker when cut. Cutting
     /// by bytes keeps it within the limit however Config counts characters.
     pub fn annotation(&self) -> String {

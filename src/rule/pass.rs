@@ -145,13 +145,7 @@ pub async fn run<E: RuleEnv>(
             let verdict = d.finish(params, &catalog, p.as_deref(), now);
             info!(table = %t.name, region = %scope.region, account = %scope.account,
                 verdict = verdict.compliance.as_str(), reason = %verdict.reason, "decision");
-            Evaluation {
-                resource_type: DYNAMODB_TABLE_TYPE.to_string(),
-                resource_id: t.name.clone(),
-                compliance: verdict.compliance,
-                annotation: verdict.annotation(),
-                ordering_timestamp: at,
-            }
+            verdict.evaluation(DYNAMODB_TABLE_TYPE, &t.name, at)
         })
         .collect();
 

@@ -8,7 +8,7 @@
 use super::pass::{self, PassOutcome};
 use super::{decide, precheck};
 use crate::coverage::verdict::truncate_annotation;
-use crate::coverage::{CatalogIndex, Compliance};
+use crate::coverage::{CatalogIndex, Compliance, ReasonKind};
 use crate::error::Error;
 use crate::event::{ConfigItem, Invocation, ItemSummary, Trigger};
 use crate::model::{Evaluation, Table, TableArn, DYNAMODB_TABLE_TYPE};
@@ -80,7 +80,7 @@ pub struct Handled {
 pub(crate) fn not_applicable(
     resource_type: &str,
     resource_id: &str,
-    reason: String,
+    (kind, reason): (ReasonKind, String),
     at: DateTime<Utc>,
 ) -> Evaluation {
     Evaluation {
@@ -89,22 +89,34 @@ pub(crate) fn not_applicable(
         compliance: Compliance::NotApplicable,
         annotation: truncate_annotation(&reason),
         ordering_timestamp: at,
+        reason,
+        reason_kind: kind,
+        covered_by: Vec::new(),
     }
 }
 
 /// Why an item is not evaluated, decided from what the event alone says; `None` when it is.
-fn inapplicable(left_scope: bool, status: &str, resource_type: &str) -> Option<String> {
+fn inapplicable(
+    left_scope: bool,
+    status: &str,
+    resource_type: &str,
+) -> Option<(ReasonKind, String)> {
     if left_scope {
-        return Some("not evaluated: the resource left the rule's scope".to_string());
+        return Some((
+            ReasonKind::OutOfScope,
+            "not evaluated: the resource left the rule's scope".to_string(),
+        ));
     }
     if GONE_STATUSES.contains(&status) {
-        return Some(format!(
-            "not evaluated: configuration item status is {status}"
+        return Some((
+            ReasonKind::TableStatus,
+            format!("not evaluated: configuration item status is {status}"),
         ));
     }
     if resource_type != DYNAMODB_TABLE_TYPE {
-        return Some(format!(
-            "not evaluated: {resource_type} is not a DynamoDB table"
+        return Some((
+            ReasonKind::OutOfScope,
+            format!("not evaluated: {resource_type} is not a DynamoDB table"),
         ));
     }
     None
@@ -248,7 +260,7 @@ pub async fn handle<E: RuleEnv>(
                 &summary.resource_type,
             ) {
                 Some(why) => {
-                    info!(table = %summary.resource_id, verdict = "NOT_APPLICABLE", reason = %why, "decision");
+                    info!(table = %summary.resource_id, verdict = "NOT_APPLICABLE", reason = %why.1, "decision");
                     not_applicable(
                         &summary.resource_type,
                         &summary.resource_id,
@@ -352,7 +364,12 @@ async fn backup_changed<E: RuleEnv>(
         )
     };
     info!(resource = %item.resource_id, resource_type = %item.resource_type, verdict = "NOT_APPLICABLE", reason = %why, coalesced, "decision");
-    let own = not_applicable(&item.resource_type, &item.resource_id, why, at);
+    let own = not_applicable(
+        &item.resource_type,
+        &item.resource_id,
+        (ReasonKind::OutOfScope, why),
+        at,
+    );
     if coalesced {
         let evaluations = vec![own];
         put_all(
@@ -385,8 +402,8 @@ async fn evaluate_change<E: RuleEnv>(
     scope: &Scope,
     item: &ConfigItem,
 ) -> Result<Evaluation, Error> {
-    let na = |why: String| {
-        info!(table = %item.resource_id, verdict = "NOT_APPLICABLE", reason = %why, "decision");
+    let na = |why: (ReasonKind, String)| {
+        info!(table = %item.resource_id, verdict = "NOT_APPLICABLE", reason = %why.1, "decision");
         Ok(not_applicable(
             &item.resource_type,
             &item.resource_id,
@@ -420,7 +437,7 @@ async fn evaluate_change<E: RuleEnv>(
         tags_known = true;
     }
     if let Some(v) = precheck(params, &table) {
-        return na(v.reason);
+        return na((v.kind, v.reason));
     }
     let catalog = env.region_catalog(scope, Freshness::Cached).await?;
     if !tags_known && catalog.reads_tags() {
@@ -448,13 +465,7 @@ async fn evaluate_change<E: RuleEnv>(
         covered_by = ?covered_by,
         "decision"
     );
-    Ok(Evaluation {
-        resource_type: item.resource_type.clone(),
-        resource_id: item.resource_id.clone(),
-        compliance: verdict.compliance,
-        annotation: verdict.annotation(),
-        ordering_timestamp: item.capture_time,
-    })
+    Ok(verdict.evaluation(&item.resource_type, &item.resource_id, item.capture_time))
 }
 
 /// Puts evaluations in batches of 100, sending rejected ones again a bounded number of times
@@ -535,15 +546,18 @@ mod tests {
 
     #[test]
     fn gone_out_of_scope_and_foreign_items_are_not_applicable() {
-        assert!(inapplicable(true, "OK", DYNAMODB_TABLE_TYPE).is_some());
+        assert_eq!(
+            inapplicable(true, "OK", DYNAMODB_TABLE_TYPE).map(|(k, _)| k),
+            Some(ReasonKind::OutOfScope)
+        );
         for status in GONE_STATUSES {
-            assert!(inapplicable(false, status, DYNAMODB_TABLE_TYPE)
-                .unwrap()
-                .contains(status));
+            let (kind, why) = inapplicable(false, status, DYNAMODB_TABLE_TYPE).unwrap();
+            assert!(why.contains(status));
+            assert_eq!(kind, ReasonKind::TableStatus);
         }
-        assert!(inapplicable(false, "OK", "AWS::S3::Bucket")
-            .unwrap()
-            .contains("AWS::S3::Bucket"));
+        let (kind, why) = inapplicable(false, "OK", "AWS::S3::Bucket").unwrap();
+        assert!(why.contains("AWS::S3::Bucket"));
+        assert_eq!(kind, ReasonKind::OutOfScope);
         assert_eq!(inapplicable(false, "OK", DYNAMODB_TABLE_TYPE), None);
         assert_eq!(
             inapplicable(false, "ResourceDiscovered", DYNAMODB_TABLE_TYPE),

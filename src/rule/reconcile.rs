@@ -14,7 +14,7 @@
 //! Retiring a table Config still reports (NOT_APPLICABLE "no longer exists") needs proof that it
 //! is gone, which only DynamoDB can give; see [`retirement`].
 
-use crate::coverage::Compliance;
+use crate::coverage::{Compliance, ReasonKind};
 use crate::model::{Evaluation, Recorded, DYNAMODB_TABLE_TYPE};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -141,6 +141,9 @@ pub fn retirement(
         compliance: Compliance::NotApplicable,
         annotation: GONE.to_string(),
         ordering_timestamp: at,
+        reason: GONE.to_string(),
+        reason_kind: ReasonKind::TableStatus,
+        covered_by: Vec::new(),
     })
 }
 
@@ -160,6 +163,9 @@ mod tests {
             compliance: c,
             annotation: note.into(),
             ordering_timestamp: t(20),
+            reason: note.into(),
+            reason_kind: ReasonKind::Covered,
+            covered_by: Vec::new(),
         }
     }
 
