@@ -28,6 +28,7 @@ pub mod cache;
 pub mod coverage;
 pub mod error;
 pub mod event;
+pub mod formats;
 pub mod model;
 pub mod offline;
 pub mod page;

@@ -625,10 +625,7 @@ pub fn write_put_json(
 }
 
 /// What `invoke` would put, one line per evaluation.
-pub fn write_put_text(
-    out: &mut impl Write,
-    evaluations: &[Evaluation],
-) -> io::Result<()> {
+pub fn write_put_text(out: &mut impl Write, evaluations: &[Evaluation]) -> io::Result<()> {
     let w = evaluations
         .iter()
         .map(|e| e.resource_id.len())

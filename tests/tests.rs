@@ -8,6 +8,7 @@ mod chaos;
 mod cli;
 mod cli_live;
 mod events;
+mod formats;
 mod index_equivalence;
 mod lambda;
 mod matcher_props;

@@ -8,7 +8,7 @@ use dynamodb_backup_rule::offline::{Recording, SnapshotEnv};
 use dynamodb_backup_rule::params::RuleParameters;
 use dynamodb_backup_rule::rule::Caller;
 use dynamodb_backup_rule::snapshot::SnapshotFile;
-use dynamodb_backup_rule::{coverage::Compliance, event, report, rule, snapshot, Error};
+use dynamodb_backup_rule::{coverage::Compliance, event, formats, report, rule, snapshot, Error};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -121,9 +121,10 @@ enum Command {
         /// Snapshot file (see the README for the format).
         #[arg(long, value_name = "FILE")]
         snapshot: PathBuf,
-        /// Output format: an aligned table with a summary, or {"Evaluations": [...]}.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// Output format: an aligned table with a summary, the JSON document, or a format other
+        /// tools read: asff (Security Hub BatchImportFindings), junit (CI dashboards), sarif.
+        #[arg(long, value_enum, default_value_t = Export::Text)]
+        format: Export,
         /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters,
         /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
         #[arg(long, value_name = "JSON")]
@@ -231,9 +232,9 @@ enum Command {
         /// Region to audit; repeat for several. Defaults to the configured Region.
         #[arg(long = "region", value_name = "REGION")]
         regions: Vec<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// Output format, as for evaluate: text, json, asff, junit or sarif.
+        #[arg(long, value_enum, default_value_t = Export::Text)]
+        format: Export,
         /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters,
         /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
         #[arg(long, value_name = "JSON")]
@@ -305,6 +306,19 @@ enum Sort {
 enum Format {
     Text,
     Json,
+}
+
+/// The formats of `evaluate` and `audit`: those of every command, and those other tools read.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Export {
+    Text,
+    Json,
+    /// AWS Security Finding Format: the body of Security Hub's BatchImportFindings.
+    Asff,
+    /// JUnit XML: a test case per table, a failure per NON_COMPLIANT table.
+    Junit,
+    /// SARIF 2.1.0, with each table as a logical location.
+    Sarif,
 }
 
 /// Reads a snapshot file, warning on stderr about what it ignores.
@@ -474,18 +488,25 @@ fn rule_parameters(given: Option<&str>) -> Result<RuleParameters, Error> {
 fn print_evaluations(
     out: &mut impl Write,
     snapshot: &Snapshot,
-    format: Format,
+    format: Export,
     params: &RuleParameters,
 ) -> Result<bool, Error> {
     print_selected(out, snapshot, format, params, None, Sort::File)
 }
+
+/// A writer of one of the formats other tools read.
+type ExportFn<W> = fn(
+    &mut W,
+    &[dynamodb_backup_rule::rule::TableEvaluation<'_>],
+    &formats::Context<'_>,
+) -> std::io::Result<()>;
 
 /// Evaluates, keeps the tables asked for in the order asked for, prints them; `Ok(true)` when
 /// any table at all is NON_COMPLIANT.
 fn print_selected(
     out: &mut impl Write,
     snapshot: &Snapshot,
-    format: Format,
+    format: Export,
     params: &RuleParameters,
     only: Option<Only>,
     sort: Sort,
@@ -520,9 +541,22 @@ fn print_selected(
         Sort::Table => evaluations.sort_by(|a, b| a.table.name.cmp(&b.table.name)),
         Sort::Region => evaluations.sort_by(|a, b| a.region.cmp(b.region)),
     }
+    let exported = |out: &mut _, write: ExportFn<_>| {
+        // Each failed finding carries its fix, so find them (NON_COMPLIANT tables only).
+        let now = snapshot.captured_at.unwrap_or_else(chrono::Utc::now);
+        let fixes: Vec<_> = snapshot
+            .regions
+            .iter()
+            .flat_map(|r| dynamodb_backup_rule::remedy::remediate_region(r, params, now, None))
+            .collect();
+        write(out, &evaluations, &formats::Context::new(now, &fixes))
+    };
     match format {
-        Format::Text => report::write_evaluations_text(out, &evaluations),
-        Format::Json => report::write_evaluations_json(out, &evaluations),
+        Export::Text => report::write_evaluations_text(out, &evaluations),
+        Export::Json => report::write_evaluations_json(out, &evaluations),
+        Export::Asff => exported(out, formats::write_asff),
+        Export::Junit => exported(out, formats::write_junit),
+        Export::Sarif => exported(out, formats::write_sarif),
     }
     .map_err(Error::Output)?;
     Ok(any_non_compliant)
