@@ -194,3 +194,27 @@ pub trait EvaluationSink {
         evaluations: &[Evaluation],
     ) -> impl Future<Output = Result<Vec<Evaluation>, Error>> + Send;
 }
+
+/// What a long read tells the person waiting for it (the CLI's live modes). Phase lines say what
+/// ended and what comes next; a counted phase reports each item so a display can show the rate
+/// and how long is left.
+pub trait Progress: Send + Sync {
+    /// A phase ended, with its counts, or an estimate before a long one.
+    fn note(&self, line: String);
+    /// A counted phase begins: `what` of `total` items.
+    fn start(&self, what: String, total: u64);
+    /// One more item of the counted phase is done.
+    fn tick(&self);
+    /// The counted phase ended.
+    fn finish(&self);
+}
+
+/// No one is waiting: the Lambda and the tests that do not look.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn note(&self, _: String) {}
+    fn start(&self, _: String, _: u64) {}
+    fn tick(&self) {}
+    fn finish(&self) {}
+}

@@ -168,10 +168,13 @@ pub fn write_evaluations_json(
     )
 }
 
-/// An aligned table of table, Region, verdict and reason, then a summary line.
+/// An aligned table of table, Region, verdict and reason, then a summary line and the top
+/// causes. With a `width` (the terminal's), lines are cut to it with `…`, and a last line says
+/// how to see a whole reason.
 pub fn write_evaluations_text(
     out: &mut impl Write,
     evaluations: &[TableEvaluation<'_>],
+    width: Option<usize>,
 ) -> io::Result<()> {
     let headers = ["TABLE", "REGION", "VERDICT"];
     let w_table = evaluations
@@ -187,20 +190,30 @@ pub fn write_evaluations_text(
         .max()
         .unwrap_or(0);
     let w_verdict = "NOT_APPLICABLE".len();
+    let mut cut_any = false;
+    let mut fit = |line: String| -> String {
+        match width {
+            Some(w) if console::measure_text_width(&line) > w => {
+                cut_any = true;
+                console::truncate_str(&line, w, "…").into_owned()
+            }
+            _ => line,
+        }
+    };
     writeln!(
         out,
         "{:w_table$}  {:w_region$}  {:w_verdict$}  REASON",
         headers[0], headers[1], headers[2]
     )?;
     for e in evaluations {
-        writeln!(
-            out,
+        let line = format!(
             "{:w_table$}  {:w_region$}  {:w_verdict$}  {}",
             e.table.name,
             e.region,
             e.verdict.compliance.as_str(),
             e.verdict.reason
-        )?;
+        );
+        writeln!(out, "{}", fit(line))?;
     }
     let s = Summary::of(evaluations);
     writeln!(
@@ -212,7 +225,28 @@ pub fn write_evaluations_text(
         evaluations.len(),
         if evaluations.len() == 1 { "" } else { "s" }
     )?;
-    write_top_causes(out, evaluations)
+    let causes = top_causes(evaluations);
+    if !causes.is_empty() {
+        writeln!(out, "\ntop causes of NON_COMPLIANT:")?;
+        for (kind, subject, n) in causes.iter().take(10) {
+            let tables = if *n == 1 { "table" } else { "tables" };
+            writeln!(
+                out,
+                "{}",
+                fit(format!("  {n:>6} {tables:<6} {kind:?}: {subject}"))
+            )?;
+        }
+        if causes.len() > 10 {
+            writeln!(out, "  (+{} more causes)", causes.len() - 10)?;
+        }
+    }
+    if let (true, Some(w)) = (cut_any, width) {
+        writeln!(
+            out,
+            "\n(cut to {w} columns: `explain --table NAME` shows a whole reason, --width 0 all)"
+        )?;
+    }
+    Ok(())
 }
 
 /// The NON_COMPLIANT tables grouped by kind of reason and the selection or plan it names, most
@@ -238,22 +272,6 @@ pub fn top_causes(evaluations: &[TableEvaluation<'_>]) -> Vec<(ReasonKind, Strin
         .collect();
     out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
     out
-}
-
-fn write_top_causes(out: &mut impl Write, evaluations: &[TableEvaluation<'_>]) -> io::Result<()> {
-    let causes = top_causes(evaluations);
-    if causes.is_empty() {
-        return Ok(());
-    }
-    writeln!(out, "\ntop causes of NON_COMPLIANT:")?;
-    for (kind, subject, n) in causes.iter().take(10) {
-        let tables = if *n == 1 { "table" } else { "tables" };
-        writeln!(out, "  {n:>6} {tables:<6} {kind:?}: {subject}")?;
-    }
-    if causes.len() > 10 {
-        writeln!(out, "  (+{} more causes)", causes.len() - 10)?;
-    }
-    Ok(())
 }
 
 fn match_words(m: &Match) -> String {

@@ -495,3 +495,68 @@ fn invoke_json_has_the_same_evaluation_shape_as_evaluate() {
     assert!(put["OrderingTimestamp"].is_string());
     assert!(!put["CoveredBy"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn text_fits_the_width_and_points_to_explain_for_the_rest() {
+    // GIVEN --width 80 (what a terminal of 80 columns gives by default)
+    let out = cli(&["evaluate", "--snapshot", DEMO, "--width", "80"]);
+    assert_eq!(out.status.code(), Some(3));
+    let text = stdout(&out);
+    // THEN no line but the last pointer is wider, and cut lines say so
+    let lines: Vec<&str> = text.lines().collect();
+    let (pointer, table) = lines.split_last().unwrap();
+    for l in table {
+        assert!(
+            l.chars().count() <= 80,
+            "{} columns: {l}",
+            l.chars().count()
+        );
+    }
+    assert!(table.iter().any(|l| l.ends_with('…')), "{text}");
+    assert!(
+        pointer.contains("cut to 80 columns") && pointer.contains("explain --table"),
+        "{pointer}"
+    );
+    // AND a row keeps its table, Region and verdict whole
+    assert!(table.iter().any(|l| l.starts_with("customers ")
+        && l.contains("eu-west-1")
+        && l.contains("NON_COMPLIANT")));
+
+    // --width 0, and output to a pipe, are never cut
+    for args in [&["--width", "0"][..], &[][..]] {
+        let mut all = vec!["evaluate", "--snapshot", DEMO];
+        all.extend_from_slice(args);
+        let text = stdout(&cli(&all));
+        assert!(!text.contains('…') && !text.contains("cut to"), "{text}");
+        assert!(text.lines().any(|l| l.chars().count() > 80));
+    }
+}
+
+#[test]
+fn on_a_terminal_text_is_cut_to_its_width() {
+    // GIVEN stdout on a 90-column pseudo-terminal (util-linux `script`)
+    let command = format!(
+        "stty cols 90 rows 40; exec {} evaluate --snapshot {DEMO}",
+        env!("CARGO_BIN_EXE_dynamodb-backup-rule")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let tty = stdout(&out).replace('\r', "");
+    // THEN each verdict line fits, and the last line says how to see the rest
+    let verdicts: Vec<&str> = tty
+        .lines()
+        .filter(|l| {
+            matches!(
+                l.split_whitespace().nth(2),
+                Some("COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE")
+            )
+        })
+        .collect();
+    assert_eq!(verdicts.len(), 16, "{tty}");
+    assert!(verdicts.iter().all(|l| l.chars().count() <= 90), "{tty}");
+    assert!(tty.contains("cut to 90 columns"), "{tty}");
+}

@@ -416,3 +416,100 @@ async fn live_modes_report_progress_on_stderr_unless_quiet() {
     let out = cli_with(&fake, &["audit", "--region", "us-east-1", "--quiet"]).await;
     assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
 }
+
+/// The live-mode arguments that make one paced, counted phase: the recovery points of the
+/// covered tables of us-east-1, read at 5 per second.
+const PACED_AUDIT: [&str; 5] = [
+    "audit",
+    "--region",
+    "us-east-1",
+    "--parameters",
+    r#"{"maxRecoveryPointAgeHours":"24"}"#,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_progress_lines_give_counts_rate_and_time_left_when_stderr_is_not_a_terminal() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+        .args(PACED_AUDIT)
+        .env_clear()
+        .envs(crate::util::fake_aws_vars(&fake))
+        .env("BACKUP_READS_PER_SECOND", "5")
+        .env("PROGRESS_INTERVAL_SECONDS", "0.1")
+        .output()
+        .await
+        .unwrap();
+    let err = text(&out.stderr);
+    // GIVEN a phase that takes about a second at 5 reads per second, and a line every 0.1 s
+    // THEN lines in between say how far, how fast and how long is left
+    let between: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("us-east-1: recovery points: ") && l.contains("left"))
+        .collect();
+    assert!(!between.is_empty(), "{err}");
+    assert!(between.iter().all(|l| l.contains("/s")), "{err}");
+    // AND the phase ends with its count and rate, and no bar's control characters
+    assert!(
+        err.lines()
+            .any(|l| l.contains("us-east-1: recovery points: ") && l.contains(" done in ")),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains("us-east-1: describing tables: ") && l.contains(" done in ")),
+        "{err}"
+    );
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+
+    // A bad interval is a usage error naming the variable.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+        .args(["audit", "--region", "us-east-1"])
+        .env_clear()
+        .envs(crate::util::fake_aws_vars(&fake))
+        .env("PROGRESS_INTERVAL_SECONDS", "soon")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("PROGRESS_INTERVAL_SECONDS"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_progress_is_a_bar_with_rate_and_time_left() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    // GIVEN the CLI on a pseudo-terminal (util-linux `script`), with the same paced phase
+    let mut command = format!(
+        "stty cols 120 rows 40; exec {}",
+        env!("CARGO_BIN_EXE_dynamodb-backup-rule")
+    );
+    for a in PACED_AUDIT {
+        command.push_str(&format!(" '{a}'"));
+    }
+    let out = tokio::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .envs(crate::util::fake_aws_vars(&fake))
+        .env("BACKUP_READS_PER_SECOND", "5")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("script (util-linux) runs");
+    let tty = text(&out.stdout);
+    // THEN a bar is drawn and redrawn in place, with the rate and the time left
+    assert!(
+        tty.contains("us-east-1: recovery points [") && tty.contains("left"),
+        "{tty:?}"
+    );
+    assert!(tty.contains('\r') || tty.contains('\u{1b}'), "{tty:?}");
+    assert!(tty.contains("/s"), "{tty:?}");
+    // AND the verdicts still follow
+    assert!(tty.contains("NON_COMPLIANT"), "{tty:?}");
+}

@@ -111,6 +111,7 @@ pub(crate) async fn tables(
     tags: Option<&HashMap<String, Tags>>,
     describe_rate: f64,
     deadline: Option<Instant>,
+    shown: Option<&Described<'_>>,
 ) -> Result<Vec<Table>, Error> {
     let mut names: Vec<String> = Vec::new();
     let mut pages = client.list_tables().into_paginator().items().send();
@@ -118,11 +119,24 @@ pub(crate) async fn tables(
         names.push(name.map_err(|e| classify("dynamodb:ListTables", role, e))?);
     }
     check_time(names.len(), describe_rate, deadline)?;
-    let described: Vec<Option<Table>> = stream::iter(names)
-        .map(|name| async move { describe(client, role, &name).await })
+    if let Some(s) = shown {
+        s.progress.start(s.what.clone(), names.len() as u64);
+    }
+    let described: Result<Vec<Option<Table>>, Error> = stream::iter(names)
+        .map(|name| async move {
+            let t = describe(client, role, &name).await;
+            if let Some(s) = shown {
+                s.progress.tick();
+            }
+            t
+        })
         .buffered(DESCRIBE_IN_FLIGHT)
         .try_collect()
-        .await?;
+        .await;
+    if let Some(s) = shown {
+        s.progress.finish();
+    }
+    let described = described?;
     Ok(described
         .into_iter()
         .flatten()
@@ -133,6 +147,14 @@ pub(crate) async fn tables(
             t
         })
         .collect())
+}
+
+/// Where `tables` reports each table described, and under what name.
+pub(crate) struct Described<'a> {
+    /// The phase's name, with its Region.
+    pub what: String,
+    /// Who is told.
+    pub progress: &'a dyn crate::ports::Progress,
 }
 
 /// Fails fast when `n` `DescribeTable` calls cannot finish before the deadline.

@@ -20,7 +20,8 @@ use crate::model::{
 };
 use crate::ports::{
     BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Freshness, Inventory,
-    InventorySource, PacedRead, Pacing, PassLog, RecoveryPoints, Scope, TableInventory, TableTags,
+    InventorySource, PacedRead, Pacing, PassLog, Progress, RecoveryPoints, Scope, TableInventory,
+    TableTags,
 };
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
@@ -391,18 +392,19 @@ impl AwsEnv {
     /// (`ListRecoveryPointsByResource`, eight in flight under the Backup pacer), so that
     /// `maxRecoveryPointAgeHours` can be judged from the snapshot.
     ///
-    /// `progress` hears each phase as it ends, with counts, and an estimate before a paced phase
-    /// that will take long: the CLI prints them so minutes of reading are not silent.
+    /// `progress` hears each phase as it ends, with counts, an estimate before a paced phase
+    /// that will take long, and each table of the counted phases (describing tables, reading
+    /// recovery points): the CLI shows them so minutes of reading are not silent.
     pub async fn capture(
         &self,
         regions: &[String],
         recovery_points: bool,
-        progress: &(dyn Fn(String) + Send + Sync),
+        progress: &dyn Progress,
     ) -> Result<Snapshot, Error> {
         let account = self.caller_account().await?;
         let mut out = Vec::new();
         for region in regions {
-            progress(format!(
+            progress.note(format!(
                 "{region}: reading AWS Backup (plans, selections, vaults)"
             ));
             let scope = Scope {
@@ -414,7 +416,7 @@ impl AwsEnv {
             // The vault list is captured too: policy parameters and missing vaults offline.
             let catalog =
                 backup::load_catalog(&clients.backup, &clients.backup_pace, &scope, None).await?;
-            progress(format!(
+            progress.note(format!(
                 "{region}: {} plan(s), {} selection(s), {} vault(s); reading tables and tags",
                 catalog.plans.len(),
                 catalog
@@ -425,9 +427,20 @@ impl AwsEnv {
                 catalog.vaults.as_ref().map_or(0, |v| v.len())
             ));
             let tags = tagging::table_tags(&clients.tagging, None).await?;
-            let tables =
-                dynamodb::tables(&clients.dynamodb, None, Some(&tags), DESCRIBE_RATE, None).await?;
-            progress(format!("{region}: {} table(s)", tables.len()));
+            let described = dynamodb::Described {
+                what: format!("{region}: describing tables"),
+                progress,
+            };
+            let tables = dynamodb::tables(
+                &clients.dynamodb,
+                None,
+                Some(&tags),
+                DESCRIBE_RATE,
+                None,
+                Some(&described),
+            )
+            .await?;
+            progress.note(format!("{region}: {} table(s)", tables.len()));
             let points = if recovery_points {
                 self.covered_recovery_points(&clients, &catalog, &tables, progress)
                     .await?
@@ -457,7 +470,7 @@ impl AwsEnv {
         clients: &Clients,
         catalog: &RegionCatalog,
         tables: &[Table],
-        progress: &(dyn Fn(String) + Send + Sync),
+        progress: &dyn Progress,
     ) -> Result<std::collections::BTreeMap<String, Vec<RecoveryPoint>>, Error> {
         use futures_util::stream::{self, StreamExt, TryStreamExt};
         let index = crate::coverage::CatalogIndex::new(catalog);
@@ -469,13 +482,17 @@ impl AwsEnv {
             })
             .collect();
         let rate = self.settings.share(self.settings.backup_reads_per_second);
-        progress(format!(
+        progress.note(format!(
             "{}: reading the recovery points of {} covered table(s) at {rate}/s, about {} s",
             catalog.region,
             covered.len(),
-            covered.len() as u64 / u64::from(rate.max(1))
+            (covered.len() as u64).div_ceil(u64::from(rate.max(1)))
         ));
-        stream::iter(covered)
+        progress.start(
+            format!("{}: recovery points", catalog.region),
+            covered.len() as u64,
+        );
+        let points = stream::iter(covered)
             .map(|t| async move {
                 let points = backup::recovery_points(
                     &clients.backup,
@@ -484,11 +501,14 @@ impl AwsEnv {
                     &t.arn.arn,
                 )
                 .await?;
+                progress.tick();
                 Ok::<_, Error>((t.name.clone(), points))
             })
             .buffered(8)
             .try_collect()
-            .await
+            .await;
+        progress.finish();
+        points
     }
 }
 
@@ -621,6 +641,7 @@ impl TableInventory for AwsEnv {
                 tags.as_ref(),
                 DESCRIBE_RATE,
                 deadline,
+                None,
             )
             .await?,
             source: InventorySource::DynamoDb,

@@ -1,6 +1,8 @@
 //! The `dynamodb-backup-rule` command line. Glue only: parse flags, load, call the library,
 //! print, and map the outcome to an exit status.
 
+mod feedback;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use dynamodb_backup_rule::aws::{AwsEnv, Settings};
 use dynamodb_backup_rule::model::Snapshot;
@@ -135,6 +137,10 @@ enum Command {
         /// Order of the tables: as in the file, or by verdict, table name or Region.
         #[arg(long, value_enum, default_value_t = Sort::File)]
         sort: Sort,
+        /// Cut text lines to this many columns (0: never). Default: the terminal's width when
+        /// stdout is a terminal, no limit otherwise.
+        #[arg(long, value_name = "COLUMNS")]
+        width: Option<usize>,
     },
     /// Propose, for each NON_COMPLIANT table, the smallest changes that protect it, each one
     /// verified by re-evaluating the account with it applied. Never changes anything.
@@ -235,6 +241,10 @@ enum Command {
         /// Output format, as for evaluate: text, json, asff, junit or sarif.
         #[arg(long, value_enum, default_value_t = Export::Text)]
         format: Export,
+        /// Cut text lines to this many columns (0: never). Default: the terminal's width when
+        /// stdout is a terminal, no limit otherwise.
+        #[arg(long, value_name = "COLUMNS")]
+        width: Option<usize>,
         /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters,
         /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
         #[arg(long, value_name = "JSON")]
@@ -434,18 +444,11 @@ fn regions(env: &AwsEnv, given: Vec<String>) -> Result<Vec<String>, Error> {
 }
 
 fn capture(given: Vec<String>, recovery_points: bool) -> Result<Snapshot, Error> {
-    let quiet = QUIET.load(std::sync::atomic::Ordering::Relaxed);
-    let start = std::time::Instant::now();
-    // Plain lines on stderr, each with the time so far; stdout stays the output.
-    let progress = move |line: String| {
-        if !quiet {
-            eprintln!("[{:>6.1}s] {line}", start.elapsed().as_secs_f64());
-        }
-    };
+    let feedback = feedback::Feedback::new(QUIET.load(std::sync::atomic::Ordering::Relaxed))?;
     runtime()?.block_on(async {
         let env = AwsEnv::from_env(Settings::from_env()?).await;
         let regions = regions(&env, given)?;
-        env.capture(&regions, recovery_points, &progress).await
+        env.capture(&regions, recovery_points, &feedback).await
     })
 }
 
@@ -485,13 +488,16 @@ fn rule_parameters(given: Option<&str>) -> Result<RuleParameters, Error> {
     RuleParameters::parse(&parameter_map(given)?)
 }
 
-fn print_evaluations(
-    out: &mut impl Write,
-    snapshot: &Snapshot,
-    format: Export,
-    params: &RuleParameters,
-) -> Result<bool, Error> {
-    print_selected(out, snapshot, format, params, None, Sort::File)
+/// The width text lines are cut to: `--width` (0: none), else the terminal's when stdout is one.
+fn text_width(given: Option<usize>) -> Option<usize> {
+    match given {
+        Some(0) => None,
+        Some(w) => Some(w),
+        None => console::Term::stdout()
+            .size_checked()
+            .map(|(_, cols)| usize::from(cols))
+            .filter(|c| *c > 0),
+    }
 }
 
 /// A writer of one of the formats other tools read.
@@ -510,6 +516,7 @@ fn print_selected(
     params: &RuleParameters,
     only: Option<Only>,
     sort: Sort,
+    width: Option<usize>,
 ) -> Result<bool, Error> {
     if let Some(id) = &params.resource_id {
         if !snapshot
@@ -552,7 +559,7 @@ fn print_selected(
         write(out, &evaluations, &formats::Context::new(now, &fixes))
     };
     match format {
-        Export::Text => report::write_evaluations_text(out, &evaluations),
+        Export::Text => report::write_evaluations_text(out, &evaluations, text_width(width)),
         Export::Json => report::write_evaluations_json(out, &evaluations),
         Export::Asff => exported(out, formats::write_asff),
         Export::Junit => exported(out, formats::write_junit),
@@ -568,12 +575,14 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
         Command::Audit {
             regions,
             format,
+            width,
             parameters,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
             // Recovery points only when a parameter judges them, as the Lambda reads them.
             let points = params.policy.recovery_point_age_hours.is_some();
-            print_evaluations(out, &capture(regions, points)?, format, &params)
+            let snapshot = capture(regions, points)?;
+            print_selected(out, &snapshot, format, &params, None, Sort::File, width)
         }
         Command::Snapshot {
             regions,
@@ -663,9 +672,11 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             parameters,
             only,
             sort,
+            width,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
-            print_selected(out, &load(&snapshot, strict)?, format, &params, only, sort)
+            let snapshot = load(&snapshot, strict)?;
+            print_selected(out, &snapshot, format, &params, only, sort, width)
         }
         Command::Remediate {
             snapshot,
