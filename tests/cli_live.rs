@@ -513,3 +513,81 @@ async fn on_a_terminal_progress_is_a_bar_with_rate_and_time_left() {
     // AND the verdicts still follow
     assert!(tty.contains("NON_COMPLIANT"), "{tty:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn common_aws_failures_each_get_one_actionable_line() {
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let one_line = |out: &Output| {
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(out.stdout.is_empty(), "no verdicts: {}", text(&out.stdout));
+        err
+    };
+
+    // Throttled on every attempt: says so, and what to do.
+    fake.fail(
+        "ListBackupPlans",
+        crate::util::fake_aws::Fault::Throttle,
+        100,
+    );
+    let err = one_line(
+        &tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+            .args(["audit", "--region", "us-east-1", "--quiet"])
+            .env_clear()
+            .envs(crate::util::fake_aws_vars(&fake))
+            .env("AWS_MAX_ATTEMPTS", "2")
+            .env("RETRY_INITIAL_BACKOFF_MS", "1")
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        err.contains("backup:ListBackupPlans") && err.contains("throttled after retries"),
+        "{err}"
+    );
+    fake.clear_faults();
+
+    // A proxy's HTML page: summarised, never printed.
+    fake.fail(
+        "ListBackupPlans",
+        crate::util::fake_aws::Fault::ProxyHtml,
+        100,
+    );
+    let err = one_line(
+        &tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+            .args(["audit", "--region", "us-east-1", "--quiet"])
+            .env_clear()
+            .envs(crate::util::fake_aws_vars(&fake))
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert!(err.contains("HTML page") && err.contains("proxy"), "{err}");
+    assert!(
+        !err.contains("<html") && !err.contains("Proxy error"),
+        "{err}"
+    );
+
+    // Nothing listening at the endpoint: network, DNS or endpoint, and which settings to check.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let err = one_line(
+        &tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+            .args(["audit", "--region", "us-east-1", "--quiet"])
+            .env_clear()
+            .envs(crate::util::fake_aws_vars(&fake))
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        err.contains("cannot reach AWS") && err.contains("AWS_ENDPOINT_URL"),
+        "{err}"
+    );
+}

@@ -138,6 +138,8 @@ pub enum Fault {
     NotFound,
     /// A 200 with an empty JSON object: a response that omits what it should carry.
     Empty,
+    /// A 502 whose body is an HTML page, as a corporate proxy or captive portal answers.
+    ProxyHtml,
 }
 
 #[derive(Default)]
@@ -378,6 +380,11 @@ impl FakeAws {
     /// The next `times` calls of `op` fail with `fault`.
     pub fn fail(&self, op: &str, fault: Fault, times: usize) {
         self.with(|s| s.faults.push((op.to_string(), fault, times)));
+    }
+
+    /// Forgets the faults `fail` set that have not fired yet.
+    pub fn clear_faults(&self) {
+        self.with(|s| s.faults.clear());
     }
 
     /// After `skip` calls of `op` succeed, the next `times` fail with `fault`.
@@ -854,6 +861,11 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
     if let Some(fault) = fault {
         return match fault {
             Fault::Empty => json_ok(json!({})),
+            Fault::ProxyHtml => respond(
+                StatusCode::BAD_GATEWAY,
+                "text/html",
+                "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Proxy error</h1><p>The upstream server is unreachable. Contact your network administrator.</p></body></html>".to_string(),
+            ),
             Fault::Throttle => error(
                 &service,
                 StatusCode::BAD_REQUEST,
