@@ -122,7 +122,6 @@ pub fn write_asff(
                 "Description": cut(&e.verdict.reason, 1024),
                 "ProductFields": {
                     "dynamodb-backup-rule/ReasonKind": kind_name(e.verdict.kind),
-                    "dynamodb-backup-rule/CoveredBy": covered_by.join(","),
                 },
                 "Resources": [{
                     "Type": "AwsDynamoDbTable",
@@ -133,6 +132,10 @@ pub fn write_asff(
                 "Compliance": { "Status": status },
                 "RecordState": "ACTIVE",
             });
+            if !covered_by.is_empty() {
+                finding["ProductFields"]["dynamodb-backup-rule/CoveredBy"] =
+                    json!(covered_by.join(","));
+            }
             // Only a failed finding has something to change.
             if e.verdict.compliance == Compliance::NonCompliant {
                 let text = ctx.fix(e).unwrap_or(
