@@ -200,12 +200,43 @@ impl Remediation {
     }
 }
 
-/// Remediations for every NON_COMPLIANT table of a Region (or the one named).
+/// Remediations for every NON_COMPLIANT table of a Region (or the one named), with every
+/// candidate action verified.
 pub fn remediate_region(
     region: &RegionSnapshot,
     params: &RuleParameters,
     now: DateTime<Utc>,
     only: Option<&str>,
+) -> Vec<Remediation> {
+    remediate(region, params, now, only, Depth::All)
+}
+
+/// Each NON_COMPLIANT table's first verified action only (the one `remediate` lists first), or
+/// its unverified candidates when none verifies: what the report, the export formats and
+/// `explain` show. It verifies candidates in ranking order and stops at the first that no other
+/// can beat, so a table named by hundreds of selections costs a few verifications, not hundreds.
+pub fn first_fixes(
+    region: &RegionSnapshot,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+    only: Option<&str>,
+) -> Vec<Remediation> {
+    remediate(region, params, now, only, Depth::FirstVerified)
+}
+
+/// How many candidate actions to verify.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    All,
+    FirstVerified,
+}
+
+fn remediate(
+    region: &RegionSnapshot,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+    only: Option<&str>,
+    depth: Depth,
 ) -> Vec<Remediation> {
     let index = CatalogIndex::new(&region.catalog);
     let before = compliances(region, &index, params, now);
@@ -219,9 +250,19 @@ pub fn remediate_region(
         let explanation = coverage::explain_table(table, &index);
         let reason = verdict_of(region, &index, params, now, table).reason;
         let mut actions = candidates(region, params, table, &explanation);
-        for action in &mut actions {
+        // The ranking's order before verification; stable, so ties keep the candidates' order.
+        if depth == Depth::FirstVerified {
+            actions.sort_by_key(|a| (a.overwrites, a.kind));
+        }
+        // The rank (before `affects`) of the best verified action so far.
+        let mut best: Option<(bool, Kind)> = None;
+        for action in actions.iter_mut() {
             if action.not_verified_because.is_some() {
                 continue;
+            }
+            // Past the best's rank, no candidate can beat it.
+            if best.is_some_and(|b| b != (action.overwrites, action.kind)) {
+                break;
             }
             let local = action.edits.iter().all(|e| e.local_to(&table.name));
             let result = if local {
@@ -233,28 +274,19 @@ pub fn remediate_region(
                     .or_insert_with(|| verify_region(region, params, now, &before, &action.edits))
                     .clone()
             };
-            let fixed =
-                result.after.get(&table.name).map(|(c, _)| *c) == Some(Compliance::Compliant);
-            action.verified = fixed && result.broke.is_empty();
-            action.affects = result.changed;
-            action.covered_by = result
-                .after
-                .get(&table.name)
-                .map(|(_, cov)| cov.clone())
-                .unwrap_or_default();
-            if !action.verified {
-                action.not_verified_because = Some(if !result.broke.is_empty() {
-                    format!(
-                        "it would stop covering {} that are COMPLIANT now: {}",
-                        result.broke.len(),
-                        result.broke.join(", ")
-                    )
-                } else {
-                    "re-evaluated, the table would still not be COMPLIANT".to_string()
-                });
+            apply_verification(action, table, &result);
+            if depth == Depth::FirstVerified && action.verified {
+                best = Some((action.overwrites, action.kind));
+                // The table itself is the least a verified action changes: nothing beats 1.
+                if action.affects <= 1 {
+                    break;
+                }
             }
         }
         actions.sort_by_key(|a| (!a.verified, a.overwrites, a.kind, a.affects));
+        if depth == Depth::FirstVerified && actions.first().is_some_and(|a| a.verified) {
+            actions.truncate(1);
+        }
         out.push(Remediation {
             resource_arn: table.arn.arn.clone(),
             table: table.name.clone(),
@@ -264,6 +296,29 @@ pub fn remediate_region(
         });
     }
     out
+}
+
+/// Records what re-evaluation found on the action.
+fn apply_verification(action: &mut Action, table: &Table, result: &Verification) {
+    let fixed = result.after.get(&table.name).map(|(c, _)| *c) == Some(Compliance::Compliant);
+    action.verified = fixed && result.broke.is_empty();
+    action.affects = result.changed;
+    action.covered_by = result
+        .after
+        .get(&table.name)
+        .map(|(_, cov)| cov.clone())
+        .unwrap_or_default();
+    if !action.verified {
+        action.not_verified_because = Some(if !result.broke.is_empty() {
+            format!(
+                "it would stop covering {} that are COMPLIANT now: {}",
+                result.broke.len(),
+                result.broke.join(", ")
+            )
+        } else {
+            "re-evaluated, the table would still not be COMPLIANT".to_string()
+        });
+    }
 }
 
 /// Which of a Region's NON_COMPLIANT tables one tag would protect: what the dashboard's
@@ -497,11 +552,14 @@ fn candidates(
     let r = &region.catalog.region;
     let arn = &table.arn.arn;
     let mut out: Vec<Action> = Vec::new();
-    fn push(out: &mut Vec<Action>, a: Action) {
-        if !out.iter().any(|b| b.edits == a.edits && b.kind == a.kind) {
+    // A table named by hundreds of selections gets hundreds of candidates, many the same edit:
+    // keep the first of each, found by key rather than by comparing every pair.
+    let mut seen: std::collections::HashSet<String> = Default::default();
+    let mut push = |out: &mut Vec<Action>, a: Action| {
+        if seen.insert(format!("{:?}{:?}", a.kind, a.edits)) {
             out.push(a);
         }
-    }
+    };
     for t in traces {
         if let Some(a) = from_trace(region, table, t) {
             push(&mut out, a);

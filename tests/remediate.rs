@@ -6,7 +6,7 @@ use crate::util::fake_aws::FakeAws;
 use crate::util::synth::{generate, SynthConfig};
 use crate::util::{cli, demo_snapshot, stderr, stdout};
 use dynamodb_backup_rule::coverage::Compliance;
-use dynamodb_backup_rule::remedy::{remediate_region, Kind};
+use dynamodb_backup_rule::remedy::{first_fixes, remediate_region, Kind};
 use dynamodb_backup_rule::{rule, snapshot};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -286,6 +286,32 @@ proptest! {
                     }
                     prop_assert!(a.kind != Kind::CreateBackupPlan);
                 }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::util::prop_cases(40), ..ProptestConfig::default() })]
+
+    #[test]
+    fn first_fixes_picks_the_action_remediate_ranks_first(seed in 0u64..10_000, adversarial: bool) {
+        // GIVEN a generated account
+        let file = generate(SynthConfig { tables: 60, selections: 30, seed, adversarial });
+        let snap = snapshot::parse(&serde_json::to_string(&file).unwrap()).unwrap();
+        let params = Default::default();
+        let now = chrono::Utc::now();
+        for region in &snap.regions {
+            // WHEN the report's shortcut and the full remediation both run
+            let full = remediate_region(region, &params, now, None);
+            let first = first_fixes(region, &params, now, None);
+            // THEN they cover the same tables, and agree on each table's first verified action
+            prop_assert_eq!(full.len(), first.len());
+            for (f, q) in full.iter().zip(&first) {
+                prop_assert_eq!(&f.resource_arn, &q.resource_arn);
+                let a = f.first_verified().map(|a| (&a.description, &a.edits, a.affects));
+                let b = q.first_verified().map(|a| (&a.description, &a.edits, a.affects));
+                prop_assert_eq!(a, b, "{}", f.table);
             }
         }
     }

@@ -554,7 +554,7 @@ fn print_selected(
         let fixes: Vec<_> = snapshot
             .regions
             .iter()
-            .flat_map(|r| dynamodb_backup_rule::remedy::remediate_region(r, params, now, None))
+            .flat_map(|r| dynamodb_backup_rule::remedy::first_fixes(r, params, now, None))
             .collect();
         write(out, &evaluations, &formats::Context::new(now, &fixes))
     };
@@ -798,7 +798,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             let fixes: Vec<_> = snapshot
                 .regions
                 .iter()
-                .flat_map(|r| dynamodb_backup_rule::remedy::remediate_region(r, &params, now, None))
+                .flat_map(|r| dynamodb_backup_rule::remedy::first_fixes(r, &params, now, None))
                 .collect();
             let title = format!("DynamoDB backup coverage, account {}", snapshot.account_id);
             let markdown = output.extension().is_some_and(|e| e == "md");
@@ -830,7 +830,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             if explanation.verdict.compliance == Compliance::NonCompliant {
                 // Point to the fix: the first verified action, if there is one.
                 let now = snapshot.captured_at.unwrap_or_else(chrono::Utc::now);
-                let fixes = dynamodb_backup_rule::remedy::remediate_region(
+                let fixes = dynamodb_backup_rule::remedy::first_fixes(
                     region,
                     &params,
                     now,
