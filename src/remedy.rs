@@ -191,6 +191,9 @@ pub struct Remediation {
     pub reason: String,
     /// Verified actions first, smallest blast radius first; then the unverified ones.
     pub actions: Vec<Action>,
+    /// Candidate actions left out by a limit on how many to show (never verified, or ranked
+    /// after those shown).
+    pub not_shown: usize,
 }
 
 impl Remediation {
@@ -208,7 +211,21 @@ pub fn remediate_region(
     now: DateTime<Utc>,
     only: Option<&str>,
 ) -> Vec<Remediation> {
-    remediate(region, params, now, only, Depth::All)
+    remediate(region, params, now, only, None)
+}
+
+/// Like [`remediate_region`], but each table keeps only its `max` best verified actions, the
+/// ones `remediate_region` ranks first (all candidates, tried, when fewer verify). Candidates
+/// are verified in ranking order until none left could enter the top `max`: a table named by
+/// hundreds of selections costs a few verifications. `Remediation::not_shown` counts the rest.
+pub fn remediate_top(
+    region: &RegionSnapshot,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+    only: Option<&str>,
+    max: usize,
+) -> Vec<Remediation> {
+    remediate(region, params, now, only, Some(max.max(1)))
 }
 
 /// Each NON_COMPLIANT table's first verified action only (the one `remediate` lists first), or
@@ -221,27 +238,23 @@ pub fn first_fixes(
     now: DateTime<Utc>,
     only: Option<&str>,
 ) -> Vec<Remediation> {
-    remediate(region, params, now, only, Depth::FirstVerified)
+    remediate(region, params, now, only, Some(1))
 }
 
-/// How many candidate actions to verify.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Depth {
-    All,
-    FirstVerified,
-}
-
+/// `top`: keep each table's best `top` verified actions (verifying no more than that needs);
+/// `None`: verify and keep every candidate.
 fn remediate(
     region: &RegionSnapshot,
     params: &RuleParameters,
     now: DateTime<Utc>,
     only: Option<&str>,
-    depth: Depth,
+    top: Option<usize>,
 ) -> Vec<Remediation> {
     let index = CatalogIndex::new(&region.catalog);
     let before = compliances(region, &index, params, now);
-    // Catalog edits are verified once each, whatever table proposed them.
-    let mut verified_catalog: BTreeMap<String, Verification> = BTreeMap::new();
+    // Catalog edits are verified once each, whatever table proposed them; shared, not copied,
+    // since a Region-wide verification holds a verdict for every table.
+    let mut verified_catalog: BTreeMap<String, std::rc::Rc<Verification>> = BTreeMap::new();
     let mut out = Vec::new();
     for (i, table) in region.tables.iter().enumerate() {
         if before[i] != Compliance::NonCompliant || only.is_some_and(|n| n != table.name) {
@@ -251,48 +264,73 @@ fn remediate(
         let reason = verdict_of(region, &index, params, now, table).reason;
         let mut actions = candidates(region, params, table, &explanation);
         // The ranking's order before verification; stable, so ties keep the candidates' order.
-        if depth == Depth::FirstVerified {
+        if top.is_some() {
             actions.sort_by_key(|a| (a.overwrites, a.kind));
         }
-        // The rank (before `affects`) of the best verified action so far.
-        let mut best: Option<(bool, Kind)> = None;
+        let candidates_found = actions.len();
+        // Verified so far, before the current rank group, and in it with the least `affects`
+        // a verified action can have (its own table: 1).
+        let (mut verified, mut before_group, mut ones_in_group) = (0, 0, 0);
+        let mut group: Option<(bool, Kind)> = None;
         for action in actions.iter_mut() {
             if action.not_verified_because.is_some() {
                 continue;
             }
-            // Past the best's rank, no candidate can beat it.
-            if best.is_some_and(|b| b != (action.overwrites, action.kind)) {
-                break;
+            if let Some(n) = top {
+                let rank = (action.overwrites, action.kind);
+                if group != Some(rank) {
+                    // A later rank group never beats an earlier one's verified actions.
+                    if verified >= n {
+                        break;
+                    }
+                    (group, before_group, ones_in_group) = (Some(rank), verified, 0);
+                }
             }
             let local = action.edits.iter().all(|e| e.local_to(&table.name));
             let result = if local {
-                verify_local(region, &index, params, now, table, &action.edits)
+                std::rc::Rc::new(verify_local(
+                    region,
+                    &index,
+                    params,
+                    now,
+                    table,
+                    &action.edits,
+                ))
             } else {
                 let key = format!("{:?}", action.edits);
                 verified_catalog
                     .entry(key)
-                    .or_insert_with(|| verify_region(region, params, now, &before, &action.edits))
+                    .or_insert_with(|| {
+                        std::rc::Rc::new(verify_region(region, params, now, &before, &action.edits))
+                    })
                     .clone()
             };
             apply_verification(action, table, &result);
-            if depth == Depth::FirstVerified && action.verified {
-                best = Some((action.overwrites, action.kind));
-                // The table itself is the least a verified action changes: nothing beats 1.
-                if action.affects <= 1 {
-                    break;
-                }
+            if action.verified {
+                verified += 1;
+                ones_in_group += usize::from(action.affects <= 1);
+            }
+            // Enough of this group at the least possible `affects`: none after can rank higher.
+            if top.is_some_and(|n| ones_in_group >= n.saturating_sub(before_group)) {
+                break;
             }
         }
         actions.sort_by_key(|a| (!a.verified, a.overwrites, a.kind, a.affects));
-        if depth == Depth::FirstVerified && actions.first().is_some_and(|a| a.verified) {
-            actions.truncate(1);
+        if let Some(n) = top {
+            // Fewer than `n` verified means every candidate was tried: keep them all, the
+            // unverified ones with their reasons. Otherwise the best `n`.
+            if verified >= n {
+                actions.truncate(n);
+            }
         }
+        let not_shown = candidates_found - actions.len();
         out.push(Remediation {
             resource_arn: table.arn.arn.clone(),
             table: table.name.clone(),
             region: region.catalog.region.clone(),
             reason,
             actions,
+            not_shown,
         });
     }
     out

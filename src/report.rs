@@ -679,7 +679,8 @@ struct ActionJson<'a> {
     covered_by: &'a [Covering],
 }
 
-/// `{"Remediations": [{"ResourceArn", "Region", "Table", "Reason", "Actions": [...]}]}`.
+/// `{"Remediations": [{"ResourceArn", "Region", "Table", "Reason", "Actions": [...],
+/// "ActionsNotShown"}]}`.
 pub fn write_remediations_json(
     out: &mut impl Write,
     remediations: &[crate::remedy::Remediation],
@@ -702,7 +703,7 @@ pub fn write_remediations_json(
                 })
                 .collect();
             serde_json::json!({"ResourceArn": r.resource_arn, "Region": r.region, "Table": r.table,
-                "Reason": r.reason, "Actions": actions})
+                "Reason": r.reason, "Actions": actions, "ActionsNotShown": r.not_shown})
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &serde_json::json!({"Remediations": list}))?;
@@ -751,6 +752,14 @@ pub fn write_remediations_text(
                 a.kind,
                 a.description,
                 a.not_verified_because.as_deref().unwrap_or("not verified")
+            )?;
+        }
+        if r.not_shown > 0 {
+            writeln!(
+                out,
+                "  (+{} more candidate action{} ranked after these; --max-actions 0 verifies and lists all)",
+                r.not_shown,
+                if r.not_shown == 1 { "" } else { "s" }
             )?;
         }
         writeln!(out)?;

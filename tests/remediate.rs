@@ -6,7 +6,9 @@ use crate::util::fake_aws::FakeAws;
 use crate::util::synth::{generate, SynthConfig};
 use crate::util::{cli, demo_snapshot, stderr, stdout};
 use dynamodb_backup_rule::coverage::Compliance;
-use dynamodb_backup_rule::remedy::{first_fixes, remediate_region, Kind};
+use dynamodb_backup_rule::remedy::{
+    first_fixes, remediate_region, remediate_top, Kind, Remediation,
+};
 use dynamodb_backup_rule::{rule, snapshot};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -295,23 +297,38 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: crate::util::prop_cases(40), ..ProptestConfig::default() })]
 
     #[test]
-    fn first_fixes_picks_the_action_remediate_ranks_first(seed in 0u64..10_000, adversarial: bool) {
+    fn a_limited_remediation_shows_exactly_the_best_actions_of_the_full_one(
+        seed in 0u64..10_000,
+        adversarial: bool,
+        max in 1usize..5,
+    ) {
         // GIVEN a generated account
         let file = generate(SynthConfig { tables: 60, selections: 30, seed, adversarial });
         let snap = snapshot::parse(&serde_json::to_string(&file).unwrap()).unwrap();
         let params = Default::default();
         let now = chrono::Utc::now();
         for region in &snap.regions {
-            // WHEN the report's shortcut and the full remediation both run
+            // WHEN the full remediation, the top `max` and the first fix all run
             let full = remediate_region(region, &params, now, None);
+            let top = remediate_top(region, &params, now, None, max);
             let first = first_fixes(region, &params, now, None);
-            // THEN they cover the same tables, and agree on each table's first verified action
+            prop_assert_eq!(full.len(), top.len());
             prop_assert_eq!(full.len(), first.len());
-            for (f, q) in full.iter().zip(&first) {
-                prop_assert_eq!(&f.resource_arn, &q.resource_arn);
-                let a = f.first_verified().map(|a| (&a.description, &a.edits, a.affects));
-                let b = q.first_verified().map(|a| (&a.description, &a.edits, a.affects));
-                prop_assert_eq!(a, b, "{}", f.table);
+            for ((f, t), q) in full.iter().zip(&top).zip(&first) {
+                prop_assert_eq!(&f.resource_arn, &t.resource_arn);
+                let best = |r: &Remediation, n: usize| -> Vec<(String, usize)> {
+                    r.actions.iter().filter(|a| a.verified).take(n)
+                        .map(|a| (a.description.clone(), a.affects)).collect()
+                };
+                // THEN the limited one shows the full one's best `max` verified actions, in order
+                prop_assert_eq!(best(f, max), best(t, max), "{}", f.table);
+                prop_assert_eq!(best(f, 1), best(q, 1), "{}", f.table);
+                // AND counts what it leaves out: nothing is lost silently
+                prop_assert_eq!(t.actions.len() + t.not_shown, f.actions.len(), "{}", f.table);
+                // AND with fewer than `max` verified, every candidate is shown, tried
+                if best(f, max).len() < max {
+                    prop_assert_eq!(t.not_shown, 0);
+                }
             }
         }
     }
@@ -330,4 +347,59 @@ fn check_tag_says_which_tables_the_dashboard_remediation_would_protect() {
     let out = cli(&["remediate", "--snapshot", DEMO, "--check-tag", "novalue"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--check-tag"), "{}", stderr(&out));
+}
+
+#[test]
+fn by_default_each_table_shows_its_three_best_actions_and_counts_the_rest() {
+    // GIVEN a generated account where tables are named by many selections
+    let file = generate(SynthConfig {
+        tables: 300,
+        selections: 100,
+        seed: 7,
+        adversarial: false,
+    });
+    let path = std::env::temp_dir().join(format!("ddb-max-actions-{}.json", std::process::id()));
+    std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
+    let p = path.to_str().unwrap();
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec!["remediate", "--snapshot", p, "--format", "json"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&stdout(&cli(&args))).unwrap()
+    };
+    let limited = run(&[]);
+    let full = run(&["--max-actions", "0"]);
+    let (limited, full) = (
+        limited["Remediations"].as_array().unwrap(),
+        full["Remediations"].as_array().unwrap(),
+    );
+    assert_eq!(limited.len(), full.len());
+    let mut cut = 0;
+    for (l, f) in limited.iter().zip(full) {
+        let (la, fa) = (
+            l["Actions"].as_array().unwrap(),
+            f["Actions"].as_array().unwrap(),
+        );
+        // THEN the shown actions are the full list's first ones, at most 3 when 3 verify
+        let verified = fa.iter().filter(|a| a["Verified"] == true).count();
+        if verified >= 3 {
+            assert_eq!(la.len(), 3, "{}", l["Table"]);
+        }
+        assert_eq!(&fa[..la.len()], &la[..], "{}", l["Table"]);
+        // AND what is left out is counted, never lost
+        let not_shown = l["ActionsNotShown"].as_u64().unwrap() as usize;
+        assert_eq!(la.len() + not_shown, fa.len(), "{}", l["Table"]);
+        assert_eq!(f["ActionsNotShown"], 0);
+        cut += usize::from(not_shown > 0);
+    }
+    assert!(
+        cut > 0,
+        "the account must have tables with more than 3 candidates"
+    );
+    // AND the text says how to see them all
+    let text = stdout(&cli(&["remediate", "--snapshot", p]));
+    assert!(
+        text.contains("more candidate actions ranked after these; --max-actions 0"),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(&path);
 }

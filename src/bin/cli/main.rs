@@ -175,6 +175,11 @@ enum Command {
         /// dashboard remediation writes (RemediationTagKey and RemediationTagValue).
         #[arg(long, value_name = "KEY=VALUE")]
         check_tag: Option<String>,
+        /// Show each table's N best verified actions, verifying no more candidates than that
+        /// needs (0: verify and list every candidate; a table named by hundreds of selections
+        /// has hundreds).
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        max_actions: usize,
     },
     /// Write a report people can look at: one self-contained HTML page, or Markdown when the
     /// output ends in .md. Coverage by Region, plan and team tag, the top causes, and every
@@ -686,6 +691,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             parameters,
             apply_to_snapshot,
             check_tag,
+            max_actions,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
             let check_tag = match check_tag.as_deref().map(|t| t.split_once('=')) {
@@ -720,9 +726,10 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                     continue;
                 }
                 let name = only.as_ref().map(|(_, n)| n.as_str());
-                remediations.extend(dynamodb_backup_rule::remedy::remediate_region(
-                    region, &params, now, name,
-                ));
+                remediations.extend(match max_actions {
+                    0 => dynamodb_backup_rule::remedy::remediate_region(region, &params, now, name),
+                    n => dynamodb_backup_rule::remedy::remediate_top(region, &params, now, name, n),
+                });
             }
             if let (Some(t), true) = (&table, remediations.is_empty()) {
                 writeln!(out, "table {t} is not NON_COMPLIANT: nothing to remediate")
