@@ -560,3 +560,39 @@ fn on_a_terminal_text_is_cut_to_its_width() {
     assert!(verdicts.iter().all(|l| l.chars().count() <= 90), "{tty}");
     assert!(tty.contains("cut to 90 columns"), "{tty}");
 }
+
+#[test]
+fn every_example_in_the_readme_is_the_real_output() {
+    // GIVEN each README code block that starts with `$ dynamodb-backup-rule …`
+    let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
+    let mut examples = 0;
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if !line.starts_with("```") {
+            continue;
+        }
+        // A fence: its block runs to the next fence.
+        let block: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| !l.starts_with("```"))
+            .collect();
+        let Some(command) = block
+            .first()
+            .and_then(|l| l.strip_prefix("$ dynamodb-backup-rule "))
+        else {
+            continue;
+        };
+        let expected: String = block[1..].iter().map(|l| format!("{l}\n")).collect();
+        let args: Vec<&str> = command.split_whitespace().collect();
+        // WHEN it runs
+        let out = cli(&args);
+        // THEN it prints exactly what the README shows
+        assert_eq!(
+            stdout(&out),
+            expected,
+            "README example `{command}` is stale; paste the real output"
+        );
+        examples += 1;
+    }
+    assert!(examples >= 2, "found {examples} examples");
+}
