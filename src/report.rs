@@ -685,10 +685,31 @@ pub fn write_remediations_json(
     out: &mut impl Write,
     remediations: &[crate::remedy::Remediation],
 ) -> io::Result<()> {
-    let list: Vec<serde_json::Value> = remediations
+    // Typed and borrowed, not a `serde_json::Value` tree: `--max-actions 0` on a large account
+    // writes hundreds of thousands of actions, and a copy of each string doubled the memory.
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct RemediationJson<'a> {
+        resource_arn: &'a str,
+        region: &'a str,
+        table: &'a str,
+        reason: &'a str,
+        actions: Vec<ActionJson<'a>>,
+        actions_not_shown: usize,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Doc<'a> {
+        remediations: Vec<RemediationJson<'a>>,
+    }
+    let remediations = remediations
         .iter()
-        .map(|r| {
-            let actions: Vec<ActionJson<'_>> = r
+        .map(|r| RemediationJson {
+            resource_arn: &r.resource_arn,
+            region: &r.region,
+            table: &r.table,
+            reason: &r.reason,
+            actions: r
                 .actions
                 .iter()
                 .map(|a| ActionJson {
@@ -701,12 +722,11 @@ pub fn write_remediations_json(
                     not_verified_because: a.not_verified_because.as_deref(),
                     covered_by: &a.covered_by,
                 })
-                .collect();
-            serde_json::json!({"ResourceArn": r.resource_arn, "Region": r.region, "Table": r.table,
-                "Reason": r.reason, "Actions": actions, "ActionsNotShown": r.not_shown})
+                .collect(),
+            actions_not_shown: r.not_shown,
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({"Remediations": list}))?;
+    serde_json::to_writer_pretty(&mut *out, &Doc { remediations })?;
     writeln!(out)
 }
 
