@@ -133,8 +133,9 @@ pub fn write_asff(
                 "RecordState": "ACTIVE",
             });
             if !covered_by.is_empty() {
+                // Security Hub takes at most 2,048 characters per ProductFields value.
                 finding["ProductFields"]["dynamodb-backup-rule/CoveredBy"] =
-                    json!(covered_by.join(","));
+                    json!(cut(&covered_by.join(","), 2048));
             }
             // Only a failed finding has something to change.
             if e.verdict.compliance == Compliance::NonCompliant {
