@@ -201,10 +201,10 @@ pub trait EvaluationSink {
 pub trait Progress: Send + Sync {
     /// A phase ended, with its counts, or an estimate before a long one.
     fn note(&self, line: String);
-    /// A counted phase begins: `what` of `total` items.
-    fn start(&self, what: String, total: u64);
-    /// One more item of the counted phase is done.
-    fn tick(&self);
+    /// A counted phase begins: `what`, of `total` items when known.
+    fn start(&self, what: String, total: Option<u64>);
+    /// `n` more items of the counted phase are done.
+    fn advance(&self, n: u64);
     /// The counted phase ended.
     fn finish(&self);
 }
@@ -214,7 +214,7 @@ pub struct Silent;
 
 impl Progress for Silent {
     fn note(&self, _: String) {}
-    fn start(&self, _: String, _: u64) {}
-    fn tick(&self) {}
+    fn start(&self, _: String, _: Option<u64>) {}
+    fn advance(&self, _: u64) {}
     fn finish(&self) {}
 }

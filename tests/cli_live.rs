@@ -460,6 +460,12 @@ async fn plain_progress_lines_give_counts_rate_and_time_left_when_stderr_is_not_
             .any(|l| l.contains("us-east-1: describing tables: ") && l.contains(" done in ")),
         "{err}"
     );
+    // AND the tag pages, whose total is unknown until the last, are counted too
+    assert!(
+        err.lines()
+            .any(|l| l.contains("us-east-1: reading tags: ") && l.contains(" done in ")),
+        "{err}"
+    );
     assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
 
     // A bad interval is a usage error naming the variable.

@@ -120,13 +120,13 @@ pub(crate) async fn tables(
     }
     check_time(names.len(), describe_rate, deadline)?;
     if let Some(s) = shown {
-        s.progress.start(s.what.clone(), names.len() as u64);
+        s.progress.start(s.what.clone(), Some(names.len() as u64));
     }
     let described: Result<Vec<Option<Table>>, Error> = stream::iter(names)
         .map(|name| async move {
             let t = describe(client, role, &name).await;
             if let Some(s) = shown {
-                s.progress.tick();
+                s.progress.advance(1);
             }
             t
         })

@@ -426,7 +426,10 @@ impl AwsEnv {
                     .sum::<usize>(),
                 catalog.vaults.as_ref().map_or(0, |v| v.len())
             ));
-            let tags = tagging::table_tags(&clients.tagging, None).await?;
+            progress.start(format!("{region}: reading tags"), None);
+            let tags = tagging::table_tags(&clients.tagging, None, Some(progress)).await;
+            progress.finish();
+            let tags = tags?;
             let described = dynamodb::Described {
                 what: format!("{region}: describing tables"),
                 progress,
@@ -490,7 +493,7 @@ impl AwsEnv {
         ));
         progress.start(
             format!("{}: recovery points", catalog.region),
-            covered.len() as u64,
+            Some(covered.len() as u64),
         );
         let points = stream::iter(covered)
             .map(|t| async move {
@@ -501,7 +504,7 @@ impl AwsEnv {
                     &t.arn.arn,
                 )
                 .await?;
-                progress.tick();
+                progress.advance(1);
                 Ok::<_, Error>((t.name.clone(), points))
             })
             .buffered(8)
@@ -630,7 +633,7 @@ impl TableInventory for AwsEnv {
         warn!(account = %scope.account, region = %scope.region, why = %liveness.why,
             "Config's inventory is not live; reading DynamoDB's");
         let tags = if with_tags {
-            Some(tagging::table_tags(&clients.tagging, role).await?)
+            Some(tagging::table_tags(&clients.tagging, role, None).await?)
         } else {
             None
         };

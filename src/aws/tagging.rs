@@ -8,10 +8,12 @@ use crate::model::Tags;
 use aws_sdk_resourcegroupstagging::Client;
 use std::collections::HashMap;
 
-/// Tags of every tagged table of the client's Region, by table ARN.
+/// Tags of every tagged table of the client's Region, by table ARN. `progress` hears each page's
+/// count (the total is unknown until the last page).
 pub(crate) async fn table_tags(
     client: &Client,
     role: Option<&str>,
+    progress: Option<&dyn crate::ports::Progress>,
 ) -> Result<HashMap<String, Tags>, Error> {
     let mut out = HashMap::new();
     let mut token: Option<String> = None;
@@ -24,6 +26,9 @@ pub(crate) async fn table_tags(
             .send()
             .await
             .map_err(|e| classify("tag:GetResources", role, e))?;
+        if let Some(p) = progress {
+            p.advance(page.resource_tag_mapping_list().len() as u64);
+        }
         for m in page.resource_tag_mapping_list() {
             let Some(arn) = m.resource_arn() else {
                 continue;

@@ -24,7 +24,7 @@ pub struct Feedback {
 /// The counted phase under way.
 struct Counted {
     what: String,
-    total: u64,
+    total: Option<u64>,
     done: u64,
     started: Instant,
     last_line: Instant,
@@ -32,23 +32,32 @@ struct Counted {
 }
 
 impl Counted {
-    /// "120/1000, 19.8/s, about 44 s left".
+    /// "120/1000, 19.8/s, about 44 s left", or "120 so far, 19.8/s" when the total is unknown.
     fn status(&self) -> String {
+        let rate = self.rate();
+        match self.total {
+            Some(total) => {
+                let left = if rate > 0.0 {
+                    format!(
+                        ", about {} left",
+                        human(total.saturating_sub(self.done) as f64 / rate)
+                    )
+                } else {
+                    String::new()
+                };
+                format!("{}/{total}, {rate:.1}/s{left}", self.done)
+            }
+            None => format!("{} so far, {rate:.1}/s", self.done),
+        }
+    }
+
+    fn rate(&self) -> f64 {
         let secs = self.started.elapsed().as_secs_f64();
-        let rate = if secs > 0.0 {
+        if secs > 0.0 {
             self.done as f64 / secs
         } else {
             0.0
-        };
-        let left = if rate > 0.0 {
-            format!(
-                ", about {} left",
-                human((self.total - self.done.min(self.total)) as f64 / rate)
-            )
-        } else {
-            String::new()
-        };
-        format!("{}/{}, {rate:.1}/s{left}", self.done, self.total)
+        }
     }
 }
 
@@ -113,30 +122,38 @@ impl Progress for Feedback {
         }
     }
 
-    fn start(&self, what: String, total: u64) {
-        if self.quiet || total == 0 {
+    fn start(&self, what: String, total: Option<u64>) {
+        if self.quiet || total == Some(0) {
             return;
         }
         let bar = self.terminal.then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+            // A bar with the time left when the total is known; a running count when not.
+            let template = if total.is_some() {
+                "{prefix} [{bar:30}] {pos}/{len}  {rate}  about {eta} left"
+            } else {
+                "{prefix} {spinner} {pos} so far  {rate}"
+            };
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {pos}/{len}  {rate}  about {eta} left",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .with_key(
-                    "rate",
-                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = write!(w, "{:.1}/s", s.per_sec());
-                    },
-                )
-                .progress_chars("=> "),
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .with_key(
+                        "rate",
+                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = write!(w, "{:.1}/s", s.per_sec());
+                        },
+                    )
+                    .progress_chars("=> "),
             );
             bar.set_prefix(what.clone());
+            if total.is_none() {
+                bar.enable_steady_tick(Duration::from_millis(120));
+            }
             bar
         });
         if bar.is_none() {
-            self.line(&format!("{what}: 0/{total}"));
+            let of = total.map_or_else(String::new, |t| format!("/{t}"));
+            self.line(&format!("{what}: 0{of}"));
         }
         *self.counted() = Some(Counted {
             what,
@@ -148,15 +165,16 @@ impl Progress for Feedback {
         });
     }
 
-    fn tick(&self) {
+    fn advance(&self, n: u64) {
         let mut guard = self.counted();
         let Some(c) = guard.as_mut() else {
             return;
         };
-        c.done += 1;
+        c.done += n;
+        let unfinished = c.total.is_none_or(|t| c.done < t);
         match &c.bar {
-            Some(bar) => bar.inc(1),
-            None if c.last_line.elapsed() >= self.every && c.done < c.total => {
+            Some(bar) => bar.inc(n),
+            None if c.last_line.elapsed() >= self.every && unfinished => {
                 c.last_line = Instant::now();
                 let text = format!("{}: {}", c.what, c.status());
                 self.line(&text);
