@@ -25,6 +25,7 @@ use crate::rule::decide;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// The kinds of action, by the AWS API that carries them out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -254,7 +255,7 @@ fn remediate(
     let before = compliances(region, &index, params, now);
     // Catalog edits are verified once each, whatever table proposed them; shared, not copied,
     // since a Region-wide verification holds a verdict for every table.
-    let mut verified_catalog: BTreeMap<String, std::rc::Rc<Verification>> = BTreeMap::new();
+    let mut verified_catalog: BTreeMap<String, Rc<Verification>> = BTreeMap::new();
     let mut out = Vec::new();
     for (i, table) in region.tables.iter().enumerate() {
         if before[i] != Compliance::NonCompliant || only.is_some_and(|n| n != table.name) {
@@ -288,7 +289,7 @@ fn remediate(
             }
             let local = action.edits.iter().all(|e| e.local_to(&table.name));
             let result = if local {
-                std::rc::Rc::new(verify_local(
+                Rc::new(verify_local(
                     region,
                     &index,
                     params,
@@ -301,7 +302,7 @@ fn remediate(
                 verified_catalog
                     .entry(key)
                     .or_insert_with(|| {
-                        std::rc::Rc::new(verify_region(region, params, now, &before, &action.edits))
+                        Rc::new(verify_region(region, params, now, &before, &action.edits))
                     })
                     .clone()
             };

@@ -6,11 +6,17 @@ use crate::util::{demo_snapshot, repo_path};
 use std::process::Output;
 
 async fn cli_with(fake: &FakeAws, args: &[&str]) -> Output {
+    cli_with_env(fake, args, &[]).await
+}
+
+/// The CLI against the fake endpoint, with `extra` environment on top (later wins).
+async fn cli_with_env(fake: &FakeAws, args: &[&str], extra: &[(&str, &str)]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_clear()
         .envs(crate::util::fake_aws_vars(fake))
+        .envs(extra.iter().copied())
         .output()
         .await
         .expect("the CLI runs")
@@ -431,15 +437,15 @@ const PACED_AUDIT: [&str; 5] = [
 async fn plain_progress_lines_give_counts_rate_and_time_left_when_stderr_is_not_a_terminal() {
     let fake = FakeAws::start().await;
     fake.load_snapshot(&demo_snapshot());
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
-        .args(PACED_AUDIT)
-        .env_clear()
-        .envs(crate::util::fake_aws_vars(&fake))
-        .env("BACKUP_READS_PER_SECOND", "5")
-        .env("PROGRESS_INTERVAL_SECONDS", "0.1")
-        .output()
-        .await
-        .unwrap();
+    let out = cli_with_env(
+        &fake,
+        &PACED_AUDIT,
+        &[
+            ("BACKUP_READS_PER_SECOND", "5"),
+            ("PROGRESS_INTERVAL_SECONDS", "0.1"),
+        ],
+    )
+    .await;
     let err = text(&out.stderr);
     // GIVEN a phase that takes about a second at 5 reads per second, and a line every 0.1 s
     // THEN lines in between say how far, how fast and how long is left
@@ -469,14 +475,12 @@ async fn plain_progress_lines_give_counts_rate_and_time_left_when_stderr_is_not_
     assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
 
     // A bad interval is a usage error naming the variable.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
-        .args(["audit", "--region", "us-east-1"])
-        .env_clear()
-        .envs(crate::util::fake_aws_vars(&fake))
-        .env("PROGRESS_INTERVAL_SECONDS", "soon")
-        .output()
-        .await
-        .unwrap();
+    let out = cli_with_env(
+        &fake,
+        &["audit", "--region", "us-east-1"],
+        &[("PROGRESS_INTERVAL_SECONDS", "soon")],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("PROGRESS_INTERVAL_SECONDS"),
@@ -520,6 +524,8 @@ async fn on_a_terminal_progress_is_a_bar_with_rate_and_time_left() {
     assert!(tty.contains("NON_COMPLIANT"), "{tty:?}");
 }
 
+const AUDIT_QUIET: &[&str] = &["audit", "--region", "us-east-1", "--quiet"];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn common_aws_failures_each_get_one_actionable_line() {
     let fake = FakeAws::start().await;
@@ -539,15 +545,12 @@ async fn common_aws_failures_each_get_one_actionable_line() {
         100,
     );
     let err = one_line(
-        &tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
-            .args(["audit", "--region", "us-east-1", "--quiet"])
-            .env_clear()
-            .envs(crate::util::fake_aws_vars(&fake))
-            .env("AWS_MAX_ATTEMPTS", "2")
-            .env("RETRY_INITIAL_BACKOFF_MS", "1")
-            .output()
-            .await
-            .unwrap(),
+        &cli_with_env(
+            &fake,
+            AUDIT_QUIET,
+            &[("AWS_MAX_ATTEMPTS", "2"), ("RETRY_INITIAL_BACKOFF_MS", "1")],
+        )
+        .await,
     );
     assert!(
         err.contains("backup:ListBackupPlans") && err.contains("throttled after retries"),
@@ -561,16 +564,7 @@ async fn common_aws_failures_each_get_one_actionable_line() {
         crate::util::fake_aws::Fault::ProxyHtml,
         100,
     );
-    let err = one_line(
-        &tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
-            .args(["audit", "--region", "us-east-1", "--quiet"])
-            .env_clear()
-            .envs(crate::util::fake_aws_vars(&fake))
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .output()
-            .await
-            .unwrap(),
-    );
+    let err = one_line(&cli_with_env(&fake, AUDIT_QUIET, &[("AWS_MAX_ATTEMPTS", "1")]).await);
     assert!(err.contains("HTML page") && err.contains("proxy"), "{err}");
     assert!(
         !err.contains("<html") && !err.contains("Proxy error"),
@@ -582,15 +576,12 @@ async fn common_aws_failures_each_get_one_actionable_line() {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let err = one_line(
-        &tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
-            .args(["audit", "--region", "us-east-1", "--quiet"])
-            .env_clear()
-            .envs(crate::util::fake_aws_vars(&fake))
-            .env("AWS_ENDPOINT_URL", &url)
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .output()
-            .await
-            .unwrap(),
+        &cli_with_env(
+            &fake,
+            AUDIT_QUIET,
+            &[("AWS_ENDPOINT_URL", &url), ("AWS_MAX_ATTEMPTS", "1")],
+        )
+        .await,
     );
     assert!(
         err.contains("cannot reach AWS") && err.contains("AWS_ENDPOINT_URL"),
