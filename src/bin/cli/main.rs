@@ -116,7 +116,9 @@ enum Command {
     #[command(after_help = concat!(
         "Examples:\n",
         "  dynamodb-backup-rule evaluate --snapshot testdata/snapshots/demo-account.json\n",
-        "  dynamodb-backup-rule evaluate --snapshot account.json --format json > evaluations.json\n\n",
+        "  dynamodb-backup-rule evaluate --snapshot account.json --format json > evaluations.json\n",
+        "  dynamodb-backup-rule evaluate --snapshot account.json --format junit > backup-coverage.xml\n",
+        "  dynamodb-backup-rule evaluate --snapshot account.json --only non-compliant --sort table\n\n",
         "Exit status: 0 when nothing is NON_COMPLIANT, 3 when anything is, 2 for bad input or usage, 1 for any other failure."
     ))]
     Evaluate {
