@@ -148,7 +148,7 @@ fn write_evaluation_doc(
             compliant: summary.compliant,
             non_compliant: summary.non_compliant,
             not_applicable: summary.not_applicable,
-            tables: evaluations.len(),
+            tables: summary.compliant + summary.non_compliant + summary.not_applicable,
         },
         evaluations,
     };
@@ -632,9 +632,14 @@ pub fn write_put_json(
     evaluations: &[Evaluation],
     scope: &crate::ports::Scope,
 ) -> io::Result<()> {
+    // The counts are of tables: a backup plan or selection event's own NOT_APPLICABLE is in
+    // the list (it is put too) but is not a table.
+    let tables = evaluations
+        .iter()
+        .filter(|e| e.resource_type == DYNAMODB_TABLE_TYPE);
     write_evaluation_doc(
         out,
-        Summary::count(evaluations.iter().map(|e| e.compliance)),
+        Summary::count(tables.map(|e| e.compliance)),
         evaluations
             .iter()
             .map(|e| EvaluationJson::put(e, scope))

@@ -596,3 +596,35 @@ fn every_example_in_the_readme_is_the_real_output() {
     }
     assert!(examples >= 2, "found {examples} examples");
 }
+
+#[test]
+fn invoke_json_counts_tables_not_the_backup_resource_of_its_event() {
+    // GIVEN a backup selection change: the Region's tables, plus the selection's own result
+    let out = cli(&[
+        "invoke",
+        "--event",
+        "testdata/events/backup-selection-change.json",
+        "--snapshot",
+        DEMO,
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let evaluations = doc["Evaluations"].as_array().unwrap();
+    let (tables, other): (Vec<_>, Vec<_>) = evaluations
+        .iter()
+        .partition(|e| e["ComplianceResourceType"] == "AWS::DynamoDB::Table");
+    // THEN the summary counts the tables only
+    assert_eq!(other.len(), 1, "{doc}");
+    assert_eq!(doc["Summary"]["Tables"], tables.len(), "{doc}");
+    let s = &doc["Summary"];
+    let sum = ["Compliant", "NonCompliant", "NotApplicable"]
+        .iter()
+        .map(|k| s[*k].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(sum as usize, tables.len());
+    // AND the backup resource's own evaluation has no table ARN, and says why it is not judged
+    assert!(other[0]["ResourceArn"].is_null());
+    assert_eq!(other[0]["ComplianceType"], "NOT_APPLICABLE");
+    assert_eq!(other[0]["ReasonKind"], "OutOfScope");
+}
