@@ -394,17 +394,7 @@ async fn snapshot_checks_its_output_is_writable_before_reading_anything() {
 async fn live_modes_report_progress_on_stderr_unless_quiet() {
     let fake = FakeAws::start().await;
     fake.load_snapshot(&demo_snapshot());
-    let out = cli_with(
-        &fake,
-        &[
-            "audit",
-            "--region",
-            "us-east-1",
-            "--parameters",
-            r#"{"maxRecoveryPointAgeHours":"24"}"#,
-        ],
-    )
-    .await;
+    let out = cli_with(&fake, &PACED_AUDIT).await;
     let err = text(&out.stderr);
     assert!(err.contains("us-east-1: reading AWS Backup"), "{err}");
     assert!(
