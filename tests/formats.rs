@@ -6,6 +6,7 @@
 use crate::util::{cli, repo_path, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 const DEMO: &str = "testdata/snapshots/demo-account.json";
@@ -30,10 +31,12 @@ fn validators() -> &'static Path {
 /// Runs the validator on `doc`; `Ok(summary)` or `Err(problems)`.
 fn validate(format: &str, doc: &str) -> Result<String, String> {
     let dir = validators();
+    // One file per call: the tests run in parallel.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
     let file = std::env::temp_dir().join(format!(
-        "ddb-rule-format-{}-{format}-{:x}",
+        "ddb-rule-format-{}-{format}-{}",
         std::process::id(),
-        doc.len() ^ doc.bytes().map(usize::from).sum::<usize>()
+        CALLS.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::write(&file, doc).unwrap();
     let mut args = vec![

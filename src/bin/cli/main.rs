@@ -507,6 +507,11 @@ fn text_width(given: Option<usize>) -> Option<usize> {
     }
 }
 
+/// The time a snapshot is judged at: when it was captured, else now.
+fn as_of(snapshot: &Snapshot) -> chrono::DateTime<chrono::Utc> {
+    snapshot.captured_at.unwrap_or_else(chrono::Utc::now)
+}
+
 /// A writer of one of the formats other tools read.
 type ExportFn<W> = fn(
     &mut W,
@@ -535,7 +540,9 @@ fn print_selected(
             eprintln!("warning: resourceId `{id}` names no table in the account; every table is NOT_APPLICABLE");
         }
     }
-    let mut evaluations = rule::evaluate_snapshot(snapshot, params, chrono::Utc::now());
+    // One instant for the verdicts and the fixes, so both judge recovery-point age alike.
+    let now = as_of(snapshot);
+    let mut evaluations = rule::evaluate_snapshot(snapshot, params, now);
     let any_non_compliant = report::Summary::of(&evaluations).non_compliant > 0;
     if let Some(only) = only {
         let keep = match only {
@@ -557,7 +564,6 @@ fn print_selected(
     }
     let exported = |out: &mut _, write: ExportFn<_>| {
         // Each failed finding carries its fix, so find them (NON_COMPLIANT tables only).
-        let now = snapshot.captured_at.unwrap_or_else(chrono::Utc::now);
         let fixes: Vec<_> = snapshot
             .regions
             .iter()
@@ -711,7 +717,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 Some(path) => load(&path, strict)?,
                 None => capture(regions, params.policy.recovery_point_age_hours.is_some())?,
             };
-            let now = snapshot.captured_at.unwrap_or_else(chrono::Utc::now);
+            let now = as_of(&snapshot);
             let only = match &table {
                 Some(t) => {
                     let (region, found) = rule::find_table(&snapshot, t)?;
@@ -802,7 +808,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 Some(path) => load(&path, strict)?,
                 None => capture(regions, params.policy.recovery_point_age_hours.is_some())?,
             };
-            let now = snapshot.captured_at.unwrap_or_else(chrono::Utc::now);
+            let now = as_of(&snapshot);
             let evaluations = rule::evaluate_snapshot(&snapshot, &params, now);
             let fixes: Vec<_> = snapshot
                 .regions
@@ -829,8 +835,8 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
         } => {
             let params = rule_parameters(parameters.as_deref())?;
             let snapshot = load(&snapshot, strict)?;
-            let (region, explanation) =
-                rule::explain(&snapshot, &table, &params, chrono::Utc::now())?;
+            let now = as_of(&snapshot);
+            let (region, explanation) = rule::explain(&snapshot, &table, &params, now)?;
             match format {
                 Format::Text => report::write_explanation_text(out, region, &explanation, all),
                 Format::Json => report::write_explanation_json(out, region, &explanation),
@@ -838,7 +844,6 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             .map_err(Error::Output)?;
             if explanation.verdict.compliance == Compliance::NonCompliant {
                 // Point to the fix: the first verified action, if there is one.
-                let now = snapshot.captured_at.unwrap_or_else(chrono::Utc::now);
                 let fixes = dynamodb_backup_rule::remedy::first_fixes(
                     region,
                     &params,
