@@ -208,13 +208,3 @@ pub trait Progress: Send + Sync {
     /// The counted phase ended.
     fn finish(&self);
 }
-
-/// No one is waiting: the Lambda and the tests that do not look.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn note(&self, _: String) {}
-    fn start(&self, _: String, _: Option<u64>) {}
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {}
-}
