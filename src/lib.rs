@@ -38,5 +38,6 @@ pub mod remedy;
 pub mod report;
 pub mod rule;
 pub mod snapshot;
+pub mod text;
 
 pub use error::Error;

@@ -127,8 +127,8 @@ pub struct RegionSettings {
     pub dynamodb_management: Option<bool>,
 }
 
-/// One rule of a backup plan. Only its presence decides coverage today; the rest is kept so
-/// `explain` can show what the plan does and later policy checks can read it.
+/// One rule of a backup plan: the fields coverage and the policy read, and the whole rule as
+/// AWS returned it, so that a fix can change one field and send back everything else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupRule {
     /// `RuleName`.
@@ -141,16 +141,109 @@ pub struct BackupRule {
     pub delete_after_days: Option<i64>,
     /// `CopyActions[].DestinationBackupVaultArn`.
     pub copy_destinations: Vec<String>,
-    /// The target vault is absent from the Region's vault list (`ListBackupVaults`): the vault
-    /// was deleted under the plan, and every backup job of this rule fails (spec §9). Set by
-    /// [`RegionCatalog::mark_missing_vaults`]; `false` when the vaults were not listed.
-    pub vault_missing: bool,
+    /// Whether the rule can back anything up, given the Region's vaults (spec §9, §10). Set by
+    /// [`RegionCatalog::mark_rule_effects`].
+    pub effect: RuleEffect,
+    /// The rule in `GetBackupPlan`'s output shape, every member kept under its AWS name
+    /// (`EnableContinuousBackup`, `StartWindowMinutes`, `RecoveryPointTags`, members this
+    /// version does not know, …). Empty when the source gave only the fields above.
+    pub document: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What the Region's vaults do to a rule's backup jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleEffect {
+    /// The vaults were not listed (an old snapshot): nothing is known to stop the rule.
+    Unchecked,
+    /// The target vault exists and its lock, if any, accepts the rule's retention.
+    Effective,
+    /// The target vault is not in the Region's vault list: every job fails (spec §9).
+    VaultMissing,
+    /// The target vault's lock refuses the rule's retention: every job fails (spec §10).
+    LockRefuses {
+        /// The lock's `MinRetentionDays`.
+        min: Option<i64>,
+        /// The lock's `MaxRetentionDays`.
+        max: Option<i64>,
+    },
+    /// The rule keeps points forever (no `DeleteAfterDays`) and the lock has a minimum: AWS's
+    /// text asks for "a lifecycle policy" at least the minimum, which such a job lacks
+    /// (ambiguity A-LOCK-FOREVER): not proven to back anything up.
+    LockForeverAmbiguous {
+        /// The lock's `MinRetentionDays`.
+        min: i64,
+    },
+}
+
+impl RuleEffect {
+    /// The effect of a lock range on a retention (`None`: kept forever), spec §10. `None` when
+    /// the vault has no lock bounds at all.
+    pub fn of_lock(vault: &Vault, retention: Option<i64>) -> RuleEffect {
+        if !vault.locked {
+            return RuleEffect::Effective;
+        }
+        let (min, max) = (vault.min_retention_days, vault.max_retention_days);
+        let below_min = matches!((min, retention), (Some(m), Some(d)) if d < m);
+        let above_max = match (max, retention) {
+            (Some(m), Some(d)) => d > m,
+            // Forever has no lifecycle policy within any maximum: every job fails.
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if below_min || above_max {
+            RuleEffect::LockRefuses { min, max }
+        } else if let (Some(m), None) = (min, retention) {
+            RuleEffect::LockForeverAmbiguous { min: m }
+        } else {
+            RuleEffect::Effective
+        }
+    }
+
+    /// Whether the rule's jobs are known to succeed.
+    pub fn backs_up(self) -> bool {
+        matches!(self, RuleEffect::Unchecked | RuleEffect::Effective)
+    }
+
+    /// Whether the rule's jobs may succeed under some reading.
+    pub fn may_back_up(self) -> bool {
+        !matches!(
+            self,
+            RuleEffect::VaultMissing | RuleEffect::LockRefuses { .. }
+        )
+    }
+}
+
+/// "min 30 days, max 90 days": a lock's range in words.
+pub fn lock_range_words(min: Option<i64>, max: Option<i64>) -> String {
+    match (min, max) {
+        (Some(a), Some(b)) => format!("{a} to {b} days"),
+        (Some(1), None) => "at least 1 day".to_string(),
+        (Some(a), None) => format!("at least {a} days"),
+        (None, Some(1)) => "at most 1 day".to_string(),
+        (None, Some(b)) => format!("at most {b} days"),
+        (None, None) => "any retention".to_string(),
+    }
+}
+
+/// "35 days" or "forever": a retention in words.
+pub fn retention_words(days: Option<i64>) -> String {
+    match days {
+        Some(1) => "1 day".to_string(),
+        Some(d) => format!("{d} days"),
+        None => "forever (no DeleteAfterDays)".to_string(),
+    }
 }
 
 impl BackupRule {
-    /// Whether the rule can create recovery points: its target vault is not known to be gone.
+    /// Whether the rule's jobs are known to succeed: its vault exists and accepts its
+    /// retention (or the vaults were not listed).
     pub fn backs_up(&self) -> bool {
-        !self.vault_missing
+        self.effect.backs_up()
+    }
+
+    /// Whether the rule's jobs may succeed under some reading.
+    pub fn may_back_up(&self) -> bool {
+        self.effect.may_back_up()
     }
 }
 
@@ -175,6 +268,10 @@ pub struct BackupPlan {
     pub rules: Vec<BackupRule>,
     /// The plan's resource assignments.
     pub selections: Vec<Selection>,
+    /// The members of `GetBackupPlan`'s `BackupPlan` document other than `BackupPlanName` and
+    /// `Rules` (`AdvancedBackupSettings`, `ScanSettings`, members this version does not know),
+    /// kept so that `UpdateBackupPlan` sends them back unchanged.
+    pub document: serde_json::Map<String, serde_json::Value>,
 }
 
 impl BackupPlan {
@@ -297,7 +394,7 @@ pub struct RegionCatalog {
     pub vaults: Option<BTreeMap<String, Vault>>,
 }
 
-/// A backup vault and its Vault Lock settings, as `DescribeBackupVault` reports them.
+/// A backup vault and its Vault Lock settings, as `ListBackupVaults` reports them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vault {
     /// `BackupVaultName`.
@@ -308,6 +405,34 @@ pub struct Vault {
     pub min_retention_days: Option<i64>,
     /// `MaxRetentionDays` of the lock.
     pub max_retention_days: Option<i64>,
+    /// `LockDate`: in the future, a compliance-mode lock still changeable until then; in the
+    /// past, immutable; absent on a locked vault, governance mode (spec §10).
+    pub lock_date: Option<DateTime<Utc>>,
+}
+
+/// How far a vault lock can still be changed (spec §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// Not locked.
+    Unlocked,
+    /// Locked with no `LockDate`: changeable by anyone allowed to.
+    Governance,
+    /// Compliance mode, changeable until this date.
+    ComplianceChangeable(DateTime<Utc>),
+    /// Compliance mode past its `LockDate`: nobody can change it.
+    Immutable,
+}
+
+impl Vault {
+    /// The lock's mode at `now`.
+    pub fn lock_mode(&self, now: DateTime<Utc>) -> LockMode {
+        match (self.locked, self.lock_date) {
+            (false, _) => LockMode::Unlocked,
+            (true, None) => LockMode::Governance,
+            (true, Some(d)) if d > now => LockMode::ComplianceChangeable(d),
+            (true, Some(_)) => LockMode::Immutable,
+        }
+    }
 }
 
 /// One recovery point of a table, as `ListRecoveryPointsByResource` reports it.
@@ -329,16 +454,22 @@ impl RegionCatalog {
             .any(|s| !s.list_of_tags.is_empty() || !s.conditions.is_empty())
     }
 
-    /// Marks every rule whose target vault is not in `vaults` (spec §9). With no vault list (an
-    /// old snapshot, or one written by hand without `BackupVaults`) nothing is marked: the
-    /// vaults were not read, so none is known to be missing.
-    pub fn mark_missing_vaults(&mut self) {
-        let Some(vaults) = &self.vaults else { return };
+    /// Decides every rule's [`RuleEffect`] from the vault list: a target absent from it is
+    /// missing (spec §9), a lock range that refuses the rule's retention fails its jobs (§10).
+    /// With no vault list (an old snapshot, or one written by hand without `BackupVaults`)
+    /// every rule is [`RuleEffect::Unchecked`]: the vaults were not read, so none is known to
+    /// be missing or locked.
+    pub fn mark_rule_effects(&mut self) {
+        let vaults = self.vaults.as_ref();
         for rule in self.plans.iter_mut().flat_map(|p| p.rules.iter_mut()) {
-            rule.vault_missing = rule
-                .target_vault
-                .as_ref()
-                .is_some_and(|v| !vaults.contains_key(v));
+            rule.effect = match (vaults, rule.target_vault.as_ref()) {
+                (None, _) => RuleEffect::Unchecked,
+                (Some(_), None) => RuleEffect::VaultMissing,
+                (Some(v), Some(name)) => match v.get(name) {
+                    None => RuleEffect::VaultMissing,
+                    Some(vault) => RuleEffect::of_lock(vault, rule.delete_after_days),
+                },
+            };
         }
     }
 }

@@ -40,8 +40,12 @@ struct Sections {
     by_plan: BTreeMap<String, usize>,
     by_team: BTreeMap<String, Counts>,
     causes: Vec<(String, String, usize)>,
-    failing: Vec<(String, String, String, Option<String>)>,
+    /// Table, Region, reason, and the first verified fix.
+    failing: Vec<(String, String, String, Option<Fix>)>,
 }
+
+/// A fix as the page shows it: (description, command).
+type Fix = (String, String);
 
 fn sections(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation]) -> Sections {
     let mut s = Sections {
@@ -72,13 +76,7 @@ fn sections(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation]) -> Secti
                 .iter()
                 .find(|r| r.resource_arn == e.table.arn.arn)
                 .and_then(|r| r.first_verified())
-                .map(|a| {
-                    format!(
-                        "{} — {}",
-                        a.description,
-                        a.command.lines().next().unwrap_or_default()
-                    )
-                });
+                .map(|a| (a.description.clone(), a.command.clone()));
             s.failing.push((
                 e.table.name.clone(),
                 e.region.to_string(),
@@ -93,7 +91,7 @@ fn sections(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation]) -> Secti
 /// The report as Markdown.
 pub fn markdown(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], title: &str) -> String {
     let s = sections(evaluations, fixes);
-    let cell = |t: &str| t.replace('|', "\\|").replace('\n', " ");
+    let cell = |t: &str| md_text(t);
     let mut out = format!("# {}\n\n", cell(title));
     out.push_str("## Coverage by Region\n\n| Region | Compliant | Non-compliant | Not applicable | Covered |\n|---|---|---|---|---|\n");
     for (r, c) in &s.by_region {
@@ -129,11 +127,41 @@ pub fn markdown(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], titl
             "| {} | {r} | {} | {} |\n",
             cell(t),
             cell(why),
-            fix.as_deref()
-                .map_or_else(|| "none verified".to_string(), cell)
+            fix.as_ref().map_or_else(
+                || "none verified".to_string(),
+                |(what, cmd)| format!("{} {}", cell(what), md_code(cmd))
+            )
         ));
     }
     out
+}
+
+/// Text for a Markdown table cell: every character Markdown or a table could read as syntax is
+/// escaped, and control characters are shown, never kept (names and values come from AWS).
+fn md_text(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for c in crate::text::shown(t).chars() {
+        // Inline syntax only: a cell never starts a block, so `#`, `-` and `+` are safe.
+        if "\\`*_[]<>|~&".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A code span for a Markdown table cell: a fence longer than any run of backticks inside, and
+/// `|` escaped as tables require.
+fn md_code(t: &str) -> String {
+    if t.is_empty() {
+        return String::new();
+    }
+    let longest = t.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    format!(
+        "{fence} {} {fence}",
+        crate::text::shown(t).replace('|', "\\|")
+    )
 }
 
 fn esc(t: &str) -> String {
@@ -218,7 +246,7 @@ pub fn html(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], title: &
     ));
     body.push_str("<h2>Non-compliant tables</h2>");
     body.push_str(&table(
-        &["Table", "Region", "Reason", "Verified fix"],
+        &["Table", "Region", "Reason", "Verified fix", "Command"],
         s.failing
             .iter()
             .map(|(t, r, why, fix)| {
@@ -226,7 +254,10 @@ pub fn html(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], title: &
                     t.clone(),
                     r.clone(),
                     why.clone(),
-                    fix.clone().unwrap_or_else(|| "none verified".into()),
+                    fix.as_ref()
+                        .map_or_else(|| "none verified".into(), |(what, _)| what.clone()),
+                    fix.as_ref()
+                        .map_or_else(String::new, |(_, cmd)| cmd.clone()),
                 ]
             })
             .collect(),
@@ -245,6 +276,16 @@ th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:to
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_cells_escape_syntax_and_control_characters() {
+        assert_eq!(md_text("a|b"), "a\\|b");
+        assert_eq!(md_text("[x](http://e)"), "\\[x\\](http://e)");
+        assert_eq!(md_text("<img src=x>"), "\\<img src=x\\>");
+        assert_eq!(md_text("one\ntwo"), "one\\\\ntwo");
+        assert_eq!(md_code("aws x --a '`b`'"), "`` aws x --a '`b`' ``");
+        assert_eq!(md_code("a|b"), "` a\\|b `");
+    }
 
     #[test]
     fn html_text_is_escaped() {

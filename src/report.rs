@@ -4,7 +4,7 @@
 use crate::coverage::pattern::Match;
 use crate::coverage::selection::{EntryCheck, PatternCheck, PlanState, SelectionTrace};
 use crate::coverage::tags::TagCheck;
-use crate::coverage::verdict::{opt_in_words, selection_phrase};
+use crate::coverage::verdict::{lock_words, opt_in_words, selection_phrase};
 use crate::coverage::{Compliance, Covering, Explanation, ReasonKind, Tri, Verdict};
 use crate::model::{Evaluation, RegionSnapshot, DYNAMODB_TABLE_TYPE};
 use crate::rule::TableEvaluation;
@@ -459,6 +459,10 @@ pub fn write_explanation_text(
                 "\n  lives in account {} Region {}: cannot cover this table",
                 plan.account, plan.region
             ),
+            PlanState::LockRefused(r) => format!("\n  {}: cannot cover", lock_words(r)),
+            PlanState::LockAmbiguous(r) => {
+                format!("\n  {}: ambiguous (A-LOCK-FOREVER)", lock_words(r))
+            }
         };
         writeln!(
             out,
@@ -574,6 +578,8 @@ pub fn write_explanation_json(
                 PlanState::NoRules => "no rules".to_string(),
                 PlanState::VaultMissing(v) => format!("target vault {v} missing"),
                 PlanState::OtherScope => format!("in account {} Region {}", t.plan.account, t.plan.region),
+                PlanState::LockRefused(r) => format!("vault lock refuses rule {}", r.name),
+                PlanState::LockAmbiguous(r) => format!("vault lock may refuse rule {} (A-LOCK-FOREVER)", r.name),
             };
             serde_json::json!({
                 "BackupPlanId": t.plan.id,
@@ -675,13 +681,29 @@ struct ActionJson<'a> {
     kind: crate::remedy::Kind,
     description: &'a str,
     command: &'a str,
+    calls: Vec<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     snippet: Option<&'a str>,
     affects: usize,
+    affects_tables: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    also_backed_up: Vec<AlsoBackedUp<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    preconditions: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bypasses: Option<&'a str>,
     verified: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     not_verified_because: Option<&'a str>,
     covered_by: &'a [Covering],
+}
+
+/// A table already covered that an action would start backing up again.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AlsoBackedUp<'a> {
+    table: &'a str,
+    by_plans: &'a [String],
 }
 
 /// `{"Remediations": [{"ResourceArn", "Region", "Table", "Reason", "Actions": [...],
@@ -721,8 +743,20 @@ pub fn write_remediations_json(
                     kind: a.kind,
                     description: &a.description,
                     command: &a.command,
+                    calls: a.calls.iter().map(|c| c.to_json()).collect(),
                     snippet: a.snippet.as_deref(),
                     affects: a.affects,
+                    affects_tables: &a.affects_tables,
+                    also_backed_up: a
+                        .doubled
+                        .iter()
+                        .map(|(t, p)| AlsoBackedUp {
+                            table: t,
+                            by_plans: p,
+                        })
+                        .collect(),
+                    preconditions: &a.preconditions,
+                    bypasses: a.bypasses.as_deref(),
                     verified: a.verified,
                     not_verified_because: a.not_verified_because.as_deref(),
                     covered_by: &a.covered_by,
@@ -745,7 +779,18 @@ pub fn write_remediations_text(
         writeln!(out, "{} ({}): {}", r.table, r.region, r.reason)?;
         let (verified, rest): (Vec<_>, Vec<_>) = r.actions.iter().partition(|a| a.verified);
         if verified.is_empty() {
-            writeln!(out, "  no action could be verified for this table")?;
+            writeln!(
+                out,
+                "  no action could be verified for this table{}",
+                if r.not_shown > 0 {
+                    format!(
+                        " ({} unverified candidate(s); --max-actions 0 lists them with their reasons)",
+                        r.not_shown
+                    )
+                } else {
+                    String::new()
+                }
+            )?;
         } else {
             fixed += 1;
         }
@@ -753,20 +798,45 @@ pub fn write_remediations_text(
             let tables = if a.affects == 1 { "table" } else { "tables" };
             writeln!(
                 out,
-                "  {}. {:?}: {} (verified; changes {} {tables})",
+                "  {}. {:?}: {} (verified; changes {} {tables}: {})",
                 i + 1,
                 a.kind,
                 a.description,
-                a.affects
+                a.affects,
+                a.affects_tables.join(", ")
             )?;
-            for line in a.command.lines() {
-                writeln!(out, "     $ {line}")?;
-            }
+            // One line per command, always behind `$ `: a command can be told from prose.
+            writeln!(out, "     $ {}", a.command)?;
             if let Some(c) = a.covered_by.first() {
                 writeln!(
                     out,
                     "     then covered by plan `{}` selection `{}`",
-                    c.backup_plan_name, c.selection_name
+                    crate::text::shown(&c.backup_plan_name),
+                    crate::text::shown(&c.selection_name)
+                )?;
+            }
+            for p in &a.preconditions {
+                writeln!(out, "     precondition: {p}")?;
+            }
+            if let Some(b) = &a.bypasses {
+                writeln!(
+                    out,
+                    "     note: this routes around the explicit exclusion {b}"
+                )?;
+            }
+            if !a.doubled.is_empty() {
+                let mut plans: Vec<&str> = a
+                    .doubled
+                    .iter()
+                    .flat_map(|(_, p)| p.iter().map(String::as_str))
+                    .collect();
+                plans.sort_unstable();
+                plans.dedup();
+                writeln!(
+                    out,
+                    "     side effect: {} table(s) already covered would also be backed up by {}",
+                    a.doubled.len(),
+                    plans.join(", ")
                 )?;
             }
         }
@@ -779,10 +849,10 @@ pub fn write_remediations_text(
                 a.not_verified_because.as_deref().unwrap_or("not verified")
             )?;
         }
-        if r.not_shown > 0 {
+        if r.not_shown > 0 && !verified.is_empty() {
             writeln!(
                 out,
-                "  (+{} more candidate action{} ranked after these; --max-actions 0 verifies and lists all)",
+                "  (+{} more candidate action{}, ranked after these or not verified; --max-actions 0 lists all)",
                 r.not_shown,
                 if r.not_shown == 1 { "" } else { "s" }
             )?;

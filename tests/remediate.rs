@@ -101,7 +101,21 @@ fn the_demo_account_gets_every_kind_of_verified_action() {
     assert_eq!(out.status.code(), Some(3), "a table without a verified fix");
     let text = stdout(&out);
     assert!(text.contains("no action could be verified"), "{text}");
-    assert!(text.contains("not verified: CreateBackupPlan"), "{text}");
+    // Quiet by default: the unverified last resort is counted, and listed on request.
+    assert!(text.contains("1 unverified candidate"), "{text}");
+    assert!(!text.contains("not verified: CreateBackupPlan"), "{text}");
+    let all = cli(&[
+        "remediate",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--max-actions",
+        "0",
+    ]);
+    assert!(
+        stdout(&all).contains("not verified: CreateBackupPlan"),
+        "{}",
+        stdout(&all)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -117,8 +131,15 @@ fn text_output_prints_the_exact_commands_and_explain_points_to_the_fix() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("$ aws dynamodb tag-resource --region us-east-1 --resource-arn arn:aws:dynamodb:us-east-1:111122223333:table/payments-scratch"), "{text}");
+    // A replacement is one command: the delete runs only if the create succeeded.
     assert!(
-        text.contains("$ aws backup delete-backup-selection"),
+        text.contains("' && aws backup delete-backup-selection --region us-east-1"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("aws "))
+            .all(|l| l.trim_start().starts_with("$ aws ")),
         "{text}"
     );
     let explain = cli(&["explain", "--snapshot", DEMO, "--table", "payments-scratch"]);
@@ -275,7 +296,7 @@ proptest! {
                 for a in r.actions.iter().filter(|a| a.verified) {
                     // WHEN the action is applied to a copy, by itself
                     let mut copy = region.clone();
-                    for e in &a.edits { e.apply(&mut copy); }
+                    for c in &a.calls { c.apply(&mut copy, now); }
                     let whole = dynamodb_backup_rule::model::Snapshot { account_id: snap.account_id.clone(), captured_at: None, regions: vec![copy] };
                     let after = rule::evaluate_snapshot(&whole, &params, now);
                     // THEN its table is COMPLIANT, and every COMPLIANT table stays so
@@ -325,9 +346,11 @@ proptest! {
                 prop_assert_eq!(best(f, 1), best(q, 1), "{}", f.table);
                 // AND counts what it leaves out: nothing is lost silently
                 prop_assert_eq!(t.actions.len() + t.not_shown, f.actions.len(), "{}", f.table);
-                // AND with fewer than `max` verified, every candidate is shown, tried
+                // AND with fewer than `max` verified, every verified one is shown, and only those:
+                // unverified candidates are counted, not listed (quiet by default)
+                prop_assert!(t.actions.iter().all(|a| a.verified));
                 if best(f, max).len() < max {
-                    prop_assert_eq!(t.not_shown, 0);
+                    prop_assert_eq!(t.actions.len(), best(f, max).len());
                 }
             }
         }
@@ -398,7 +421,9 @@ fn by_default_each_table_shows_its_three_best_actions_and_counts_the_rest() {
     // AND the text says how to see them all
     let text = stdout(&cli(&["remediate", "--snapshot", p]));
     assert!(
-        text.contains("more candidate actions ranked after these; --max-actions 0"),
+        text.contains(
+            "more candidate actions, ranked after these or not verified; --max-actions 0"
+        ),
         "{text}"
     );
     let _ = std::fs::remove_file(&path);

@@ -92,13 +92,13 @@ pub(crate) async fn load_catalog(
     let find_previous = |id: &str| previous.and_then(|c| c.plans.iter().find(|p| p.id == id));
 
     // Per plan: its rules (unless unchanged) and the IDs of its selections.
-    let plans: Vec<(PlanListing, Vec<BackupRule>, Vec<String>)> = stream::iter(listings)
+    let plans: Vec<(PlanListing, PlanDocument, Vec<String>)> = stream::iter(listings)
         .map(|listing| async move {
             let reusable = find_previous(&listing.id)
                 .filter(|p| p.version_id.is_some() && p.version_id == listing.version_id)
-                .map(|p| p.rules.clone());
+                .map(|p| (p.rules.clone(), p.document.clone()));
             let rules = match reusable {
-                Some(rules) => rules,
+                Some(document) => document,
                 None => {
                     pace.acquire().await;
                     get_rules(client, role, &listing.id).await?
@@ -166,7 +166,7 @@ pub(crate) async fn load_catalog(
     let plans: Vec<BackupPlan> = plans
         .into_iter()
         .zip(selections_by_plan)
-        .map(|((listing, rules, _), selections)| BackupPlan {
+        .map(|((listing, (rules, document), _), selections)| BackupPlan {
             id: listing.id,
             name: listing.name,
             arn: listing.arn,
@@ -176,6 +176,7 @@ pub(crate) async fn load_catalog(
             region: scope.region.clone(),
             rules,
             selections,
+            document,
         })
         .collect();
     let mut catalog = RegionCatalog {
@@ -185,7 +186,7 @@ pub(crate) async fn load_catalog(
         plans,
         vaults: Some(list_vaults(client, pace, role).await?),
     };
-    catalog.mark_missing_vaults();
+    catalog.mark_rule_effects();
     Ok(catalog)
 }
 
@@ -219,6 +220,9 @@ async fn list_vaults(
                     locked: v.locked().unwrap_or(false),
                     min_retention_days: v.min_retention_days(),
                     max_retention_days: v.max_retention_days(),
+                    lock_date: v
+                        .lock_date()
+                        .and_then(|d| chrono::DateTime::from_timestamp(d.secs(), d.subsec_nanos())),
                 },
             );
         }
@@ -268,14 +272,24 @@ pub(crate) async fn recovery_points(
     }
 }
 
+/// A plan's rules, and the members of its `BackupPlan` document other than its name and rules.
+type PlanDocument = (Vec<BackupRule>, serde_json::Map<String, serde_json::Value>);
+
+/// `GetBackupPlan`: the rules in our terms, each with its whole document, and the plan's other
+/// document members. The documents come from the raw body, not the SDK's types: the SDK drops
+/// members it does not model, and a fix that sends a plan back must not drop any (an
+/// `UpdateBackupPlan` replaces the whole plan).
 async fn get_rules(
     client: &Client,
     role: Option<&str>,
     plan_id: &str,
-) -> Result<Vec<BackupRule>, Error> {
+) -> Result<PlanDocument, Error> {
+    let raw = RawBody::default();
     let out = client
         .get_backup_plan()
         .backup_plan_id(plan_id)
+        .customize()
+        .interceptor(raw.clone())
         .send()
         .await
         .map_err(|e| classify("backup:GetBackupPlan", role, e))?;
@@ -288,10 +302,23 @@ async fn get_rules(
         role: role.map(str::to_string),
         source: "empty GetBackupPlan response".into(),
     })?;
-    Ok(plan
+    let mut document = raw
+        .json()
+        .and_then(|mut d| match d["BackupPlan"].take() {
+            serde_json::Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let raw_rules = match document.remove("Rules") {
+        Some(serde_json::Value::Array(list)) => list,
+        _ => Vec::new(),
+    };
+    document.remove("BackupPlanName");
+    let rules = plan
         .rules()
         .iter()
-        .map(|r| BackupRule {
+        .enumerate()
+        .map(|(i, r)| BackupRule {
             name: r.rule_name().to_string(),
             target_vault: Some(r.target_backup_vault_name().to_string()),
             schedule: r.schedule_expression().map(str::to_string),
@@ -302,9 +329,18 @@ async fn get_rules(
                 .map(|c| c.destination_backup_vault_arn().to_string())
                 .collect(),
             // Set once the Region's vaults are listed.
-            vault_missing: false,
+            effect: crate::model::RuleEffect::Unchecked,
+            // Empty when the body could not be read as JSON: a fix then refuses to rewrite the
+            // plan rather than send back a partial one.
+            document: match raw_rules.get(i) {
+                Some(serde_json::Value::Object(m)) if raw_rules.len() == plan.rules().len() => {
+                    m.clone()
+                }
+                _ => serde_json::Map::new(),
+            },
         })
-        .collect())
+        .collect();
+    Ok((rules, document))
 }
 
 async fn get_selection(
@@ -313,7 +349,7 @@ async fn get_selection(
     plan_id: &str,
     selection_id: &str,
 ) -> Result<Selection, Error> {
-    let raw = UnmodeledConditions::default();
+    let raw = RawBody::default();
     let out = client
         .get_backup_selection()
         .backup_plan_id(plan_id)
@@ -334,7 +370,9 @@ async fn get_selection(
         source: "empty GetBackupSelection response".into(),
     })?;
     let mut selection = selection_from_sdk(selection_id, b);
-    selection.conditions.extend(raw.take());
+    if let Some(doc) = raw.json() {
+        selection.conditions.extend(unmodeled_conditions(&doc));
+    }
     Ok(selection)
 }
 
@@ -346,24 +384,23 @@ const MODELED_OPERATORS: [&str; 4] = [
     "StringNotLike",
 ];
 
-/// Reads `GetBackupSelection`'s raw body for `Conditions` operators the SDK does not model. The
-/// SDK drops fields it does not know, so a future operator would silently widen the selection
-/// (a false COMPLIANT); kept, it evaluates to unknown, as in a snapshot (spec §7).
+/// Keeps a response's raw body. The SDK drops fields it does not know: a future `Conditions`
+/// operator would silently widen a selection (a false COMPLIANT), and a plan member it does not
+/// model would be dropped by a fix that sends the plan back. Read from the raw body, both are
+/// kept (spec §7; lossless edits).
 #[derive(Debug, Clone, Default)]
-struct UnmodeledConditions(Arc<Mutex<Vec<Condition>>>);
+struct RawBody(Arc<Mutex<Option<Vec<u8>>>>);
 
-impl UnmodeledConditions {
-    fn take(&self) -> Vec<Condition> {
-        self.0
-            .lock()
-            .map(|mut c| std::mem::take(&mut *c))
-            .unwrap_or_default()
+impl RawBody {
+    fn json(&self) -> Option<serde_json::Value> {
+        let body = self.0.lock().ok()?.take()?;
+        serde_json::from_slice(&body).ok()
     }
 }
 
-impl Intercept for UnmodeledConditions {
+impl Intercept for RawBody {
     fn name(&self) -> &'static str {
-        "UnmodeledConditions"
+        "RawBody"
     }
 
     // After deserialization the body has been read into memory, so its bytes are at hand.
@@ -374,8 +411,8 @@ impl Intercept for UnmodeledConditions {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(body) = context.response().body().bytes() {
-            if let Ok(mut found) = self.0.lock() {
-                *found = unmodeled_conditions(body);
+            if let Ok(mut kept) = self.0.lock() {
+                *kept = Some(body.to_vec());
             }
         }
         Ok(())
@@ -384,10 +421,7 @@ impl Intercept for UnmodeledConditions {
 
 /// Every `Conditions` entry of a `GetBackupSelection` body under an operator the SDK does not
 /// model. An entry list that is not a list still counts, as one entry with no key.
-fn unmodeled_conditions(body: &[u8]) -> Vec<Condition> {
-    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return Vec::new();
-    };
+fn unmodeled_conditions(doc: &serde_json::Value) -> Vec<Condition> {
     let Some(conditions) = doc["BackupSelection"]["Conditions"].as_object() else {
         return Vec::new();
     };
@@ -460,14 +494,14 @@ mod tests {
         let body = br#"{"BackupSelection": {"Conditions": {
             "StringEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "prod"}],
             "StringEqualsIgnoreCase": [{"ConditionKey": "aws:ResourceTag/tier", "ConditionValue": "GOLD"}]}}}"#;
-        let found = unmodeled_conditions(body);
+        let found = unmodeled_conditions(&serde_json::from_slice(body).unwrap());
         assert_eq!(found.len(), 1);
         assert_eq!(
             found[0].operator,
             ConditionOperator::Unsupported("StringEqualsIgnoreCase".into())
         );
         assert_eq!(found[0].key, "aws:ResourceTag/tier");
-        assert!(unmodeled_conditions(br#"{"BackupSelection": {}}"#).is_empty());
-        assert!(unmodeled_conditions(b"not json").is_empty());
+        assert!(unmodeled_conditions(&serde_json::json!({"BackupSelection": {}})).is_empty());
+        assert!(unmodeled_conditions(&serde_json::json!("not an object")).is_empty());
     }
 }

@@ -542,7 +542,7 @@ impl BackupCatalog for AwsEnv {
             .plans
             .iter()
             .flat_map(|p| &p.rules)
-            .filter(|r| r.vault_missing)
+            .filter(|r| r.effect == crate::model::RuleEffect::VaultMissing)
             .filter_map(|r| r.target_vault.as_deref())
             .collect();
         info!(

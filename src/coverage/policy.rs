@@ -334,6 +334,7 @@ pub fn apply(
                 .map_or("?", |c| c.covering.backup_plan_name.as_str())
         ),
     };
+    let reason = crate::text::shown(&reason).into_owned();
     Verdict {
         compliance: Compliance::NonCompliant,
         kind: ReasonKind::PolicyUnmet,
@@ -367,7 +368,8 @@ mod tests {
             schedule: Some(schedule.into()),
             delete_after_days: days,
             copy_destinations: copies.iter().map(|c| c.to_string()).collect(),
-            vault_missing: false,
+            effect: crate::model::RuleEffect::Unchecked,
+            document: Default::default(),
         }
     }
 
@@ -378,18 +380,21 @@ mod tests {
                 locked: true,
                 min_retention_days: Some(7),
                 max_retention_days: Some(365),
+                lock_date: None,
             },
             Vault {
                 name: "open".into(),
                 locked: false,
                 min_retention_days: None,
                 max_retention_days: None,
+                lock_date: None,
             },
             Vault {
                 name: "no-max".into(),
                 locked: true,
                 min_retention_days: Some(1),
                 max_retention_days: None,
+                lock_date: None,
             },
         ]
         .into_iter()
@@ -503,6 +508,7 @@ mod tests {
                 dynamodb_management: None,
             },
             plans: vec![BackupPlan {
+                document: Default::default(),
                 id: "p1".into(),
                 name: "daily".into(),
                 arn: None,

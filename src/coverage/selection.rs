@@ -8,7 +8,9 @@ use super::tags::{
     TagCheck,
 };
 use super::tri::Tri;
-use crate::model::{BackupPlan, Condition, OptIn, Selection, Table, TagCondition, Tags};
+use crate::model::{
+    BackupPlan, BackupRule, Condition, OptIn, RuleEffect, Selection, Table, TagCondition, Tags,
+};
 
 /// Why a plan cannot cover this table whatever its selections say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +24,11 @@ pub enum PlanState<'a> {
     /// Every rule targets a vault that no longer exists (the first one named), so every backup
     /// job fails (spec §9).
     VaultMissing(&'a str),
+    /// No rule can back up, and this one's vault lock refuses its retention (spec §10).
+    LockRefused(&'a BackupRule),
+    /// No rule is known to back up, and this one keeps points forever against a lock minimum:
+    /// ambiguous (A-LOCK-FOREVER), so the plan may or may not back anything up.
+    LockAmbiguous(&'a BackupRule),
     /// The plan lives in another account or Region than the table; plans are regional.
     OtherScope,
 }
@@ -33,13 +40,22 @@ impl<'a> PlanState<'a> {
             PlanState::Deleted(date)
         } else if plan.rules.is_empty() {
             PlanState::NoRules
-        } else if !plan.rules.iter().any(|r| r.backs_up()) {
-            PlanState::VaultMissing(
-                plan.rules
-                    .iter()
-                    .find_map(|r| r.target_vault.as_deref())
-                    .unwrap_or_default(),
-            )
+        } else if !plan.rules.iter().any(BackupRule::backs_up) {
+            // Name the rule that might still run first, then the first that cannot.
+            if let Some(r) = plan.rules.iter().find(|r| r.may_back_up()) {
+                PlanState::LockAmbiguous(r)
+            } else {
+                match plan.rules.iter().find_map(|r| match r.effect {
+                    RuleEffect::LockRefuses { .. } => Some(PlanState::LockRefused(r)),
+                    RuleEffect::VaultMissing => Some(PlanState::VaultMissing(
+                        r.target_vault.as_deref().unwrap_or(""),
+                    )),
+                    _ => None,
+                }) {
+                    Some(state) => state,
+                    None => PlanState::VaultMissing(""),
+                }
+            }
         } else if plan.account != table.arn.account || plan.region != table.arn.region {
             PlanState::OtherScope
         } else {
@@ -108,6 +124,9 @@ pub struct SelectionTrace<'a> {
     pub conditions_ok: Tri,
     /// Service opt-in.
     pub opt_in: OptInCheck<'a>,
+    /// What the selection's own terms say (`Included ∧ ¬Excluded ∧ CondOK ∧ OptInOK`), before
+    /// the plan's state: only a selection that selects the table is blamed on its plan.
+    pub selects: Tri,
     /// The selection's verdict for this table.
     pub result: Tri,
 }
@@ -262,13 +281,18 @@ pub fn trace<'a>(
         (None, OptIn::KeyAbsent | OptIn::NotCaptured) => Tri::Unknown,
     };
 
-    let result = if plan_state != PlanState::Active || !valid {
-        Tri::False
-    } else {
+    let selects = if valid {
         included
             .and(excluded.not())
             .and(conditions_ok)
             .and(opt_in_value)
+    } else {
+        Tri::False
+    };
+    let result = match plan_state {
+        PlanState::Active => selects,
+        PlanState::LockAmbiguous(_) => selects.and(Tri::Unknown),
+        _ => Tri::False,
     };
 
     SelectionTrace {
@@ -289,6 +313,7 @@ pub fn trace<'a>(
             explicit,
             setting: opt_in,
         },
+        selects,
         result,
     }
 }
@@ -321,10 +346,12 @@ impl<'a> SelectionTrace<'a> {
                     .map(|c| Blocker::UnsupportedTagType(c.entry))
             });
         }
-        if self.plan_state != PlanState::Active {
+        // A plan that cannot run is blamed only where the selection itself selects the table:
+        // "selects it, but the plan …" must be true of the selection first.
+        if self.plan_state != PlanState::Active && self.selects == Tri::True {
             return Some(Blocker::PlanInactive(self.plan_state));
         }
-        match self.result {
+        match self.selects {
             Tri::True => None,
             Tri::Unknown => Some(self.first_ambiguity()),
             Tri::False => Some(self.first_failure()),

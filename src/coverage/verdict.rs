@@ -61,7 +61,8 @@ impl Verdict {
             compliance: Compliance::NotApplicable,
             kind: ReasonKind::TableStatus,
             reason: format!(
-                "not evaluated: table status is {status}; only ACTIVE or UPDATING tables are evaluated"
+                "not evaluated: table status is {}; only ACTIVE or UPDATING tables are evaluated",
+                crate::text::shown(status)
             ),
             covered_by: Vec::new(),
             about: None,
@@ -100,7 +101,7 @@ impl Verdict {
         Verdict {
             compliance: Compliance::Compliant,
             kind: ReasonKind::Covered,
-            reason: format!("covered by {}", parts.join("; ")),
+            reason: crate::text::shown(&format!("covered by {}", parts.join("; "))).into_owned(),
             covered_by,
             about: None,
         }
@@ -131,7 +132,9 @@ impl Verdict {
         Verdict {
             compliance: Compliance::NonCompliant,
             kind,
-            reason,
+            // Names, patterns and tag values come from AWS: no control character reaches a
+            // reason, an annotation or a terminal.
+            reason: crate::text::shown(&reason).into_owned(),
             covered_by: Vec::new(),
             about: best.map(|(t, _)| selection_phrase(t.plan, t.selection)),
         }
@@ -218,6 +221,13 @@ fn describe(
                 format!("not covered: condition {c} failed ({saw}) in {at}"),
             )
         }
+        Blocker::PlanInactive(PlanState::LockAmbiguous(rule)) => (
+            ReasonKind::Ambiguous,
+            format!(
+                "not covered (ambiguous): {at} selects it, but {} (A-LOCK-FOREVER)",
+                lock_words(rule)
+            ),
+        ),
         Blocker::PlanInactive(state) => {
             let why = match state {
                 PlanState::Deleted(date) => format!("was deleted on {date}"),
@@ -229,6 +239,9 @@ fn describe(
                     "lives in account {} Region {}; plans cover only their own account and Region",
                     trace.plan.account, trace.plan.region
                 ),
+                PlanState::LockRefused(rule) | PlanState::LockAmbiguous(rule) => {
+                    format!("has no rule that can back up: {}", lock_words(rule))
+                }
                 PlanState::Active => "is active".to_string(),
             };
             (
@@ -273,6 +286,26 @@ fn describe(
             ReasonKind::InvalidSelection,
             format!("not covered: {at} is invalid (neither Resources nor ListOfTags) and selects nothing"),
         ),
+    }
+}
+
+/// Why a vault lock stops (or may stop) a rule's jobs, naming the rule, its retention and the
+/// vault's range (spec §10).
+pub fn lock_words(rule: &crate::model::BackupRule) -> String {
+    use crate::model::{lock_range_words, retention_words, RuleEffect};
+    let vault = rule.target_vault.as_deref().unwrap_or("(none)");
+    let keeps = retention_words(rule.delete_after_days);
+    match rule.effect {
+        RuleEffect::LockRefuses { min, max } => format!(
+            "rule `{}` keeps recovery points {keeps} and the lock of backup vault {vault} accepts only {}, so the vault fails every backup job",
+            rule.name,
+            lock_range_words(min, max)
+        ),
+        RuleEffect::LockForeverAmbiguous { min } => format!(
+            "rule `{}` keeps recovery points {keeps} and the lock of backup vault {vault} requires a lifecycle of at least {min} days; whether such jobs succeed is not documented",
+            rule.name
+        ),
+        _ => format!("rule `{}` can back up", rule.name),
     }
 }
 

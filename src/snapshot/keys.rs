@@ -79,6 +79,7 @@ impl Place {
                     "CreatorRequestId",
                     "LastExecutionDate",
                     "AdvancedBackupSettings",
+                    "ScanSettings",
                 ],
             ),
             Place::Rule => (
@@ -192,13 +193,13 @@ impl Place {
                     "Locked",
                     "MinRetentionDays",
                     "MaxRetentionDays",
+                    "LockDate",
                 ],
                 &[
                     "CreationDate",
                     "EncryptionKeyArn",
                     "CreatorRequestId",
                     "NumberOfRecoveryPoints",
-                    "LockDate",
                     "VaultType",
                     "VaultState",
                     "EncryptionKeyType",

@@ -72,6 +72,9 @@ pub struct VaultFile {
     /// `MaxRetentionDays`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_retention_days: Option<i64>,
+    /// `LockDate`: ISO 8601 or epoch seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_date: Option<serde_json::Value>,
 }
 
 /// `Lifecycle`.
@@ -84,6 +87,9 @@ pub struct LifecycleFile {
     /// `MoveToColdStorageAfterDays`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub move_to_cold_storage_after_days: Option<i64>,
+    /// Every other member (`OptInToArchiveForSupportedResources`, …), kept as given.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One of a rule's `CopyActions`.
@@ -95,6 +101,9 @@ pub struct CopyActionFile {
     /// `Lifecycle` of the copies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<LifecycleFile>,
+    /// Every other member, kept as given.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One recovery point in `ListRecoveryPointsByResource`'s shape.
@@ -145,7 +154,22 @@ pub struct PlanFile {
     pub rules: Vec<RuleFile>,
     /// The plan's selections.
     pub selections: Vec<SelectionFile>,
+    /// Every other member: `ListBackupPlans`' (`CreationDate`, …, dropped on reading) and the
+    /// plan document's (`AdvancedBackupSettings`, `ScanSettings`, members this version does not
+    /// know), kept so that a fix sends them back.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
+
+/// Members of a plan entry that belong to the plan's listing (`ListBackupPlans`,
+/// `GetBackupPlan`'s envelope), not to its `BackupPlan` document: not sent back by a fix.
+const PLAN_LISTING_MEMBERS: [&str; 5] = [
+    "CreationDate",
+    "CreatorRequestId",
+    "LastExecutionDate",
+    "BackupPlan",
+    "ScheduleExpressionTimezone",
+];
 
 /// One backup rule; the fields coverage reads, the rest ignored.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -166,6 +190,10 @@ pub struct RuleFile {
     /// `CopyActions`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_actions: Option<Vec<CopyActionFile>>,
+    /// Every other member (`RuleId`, `EnableContinuousBackup`, `StartWindowMinutes`, members
+    /// this version does not know, …), kept as given.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One selection in `GetBackupSelection`'s output shape.
@@ -360,19 +388,28 @@ fn convert_region(account: &str, region: String, r: RegionFile) -> Result<Region
         .enumerate()
         .map(|(i, p)| convert_plan(&format!("{at}.BackupPlans[{i}]"), account, &region, p))
         .collect::<Result<_, _>>()?;
-    let vaults = r.backup_vaults.map(|list| {
-        list.into_iter()
-            .map(|v| {
-                let vault = Vault {
-                    name: v.backup_vault_name.clone(),
-                    locked: v.locked.unwrap_or(false),
-                    min_retention_days: v.min_retention_days,
-                    max_retention_days: v.max_retention_days,
-                };
-                (v.backup_vault_name, vault)
-            })
-            .collect()
-    });
+    let vaults = r
+        .backup_vaults
+        .map(|list| {
+            list.into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let lock_date = match &v.lock_date {
+                        None | Some(serde_json::Value::Null) => None,
+                        Some(d) => Some(timestamp(&format!("{at}.BackupVaults[{i}].LockDate"), d)?),
+                    };
+                    let vault = Vault {
+                        name: v.backup_vault_name.clone(),
+                        locked: v.locked.unwrap_or(false),
+                        min_retention_days: v.min_retention_days,
+                        max_retention_days: v.max_retention_days,
+                        lock_date,
+                    };
+                    Ok((v.backup_vault_name, vault))
+                })
+                .collect::<Result<BTreeMap<_, _>, Error>>()
+        })
+        .transpose()?;
     let mut tables: Vec<Table> = Vec::with_capacity(r.tables.len());
     let mut recovery_points = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
@@ -412,7 +449,7 @@ fn convert_region(account: &str, region: String, r: RegionFile) -> Result<Region
         plans,
         vaults,
     };
-    catalog.mark_missing_vaults();
+    catalog.mark_rule_effects();
     Ok(RegionSnapshot {
         catalog,
         tables,
@@ -521,25 +558,44 @@ fn convert_plan(path: &str, account: &str, region: &str, p: PlanFile) -> Result<
         deletion_date,
         account: plan_account,
         region: plan_region,
-        rules: p
-            .rules
-            .into_iter()
-            .map(|r| BackupRule {
-                name: r.rule_name,
-                target_vault: r.target_backup_vault_name,
-                schedule: r.schedule_expression,
-                delete_after_days: r.lifecycle.and_then(|l| l.delete_after_days),
-                copy_destinations: r
-                    .copy_actions
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|c| c.destination_backup_vault_arn)
-                    .collect(),
-                vault_missing: false,
-            })
-            .collect(),
+        rules: p.rules.into_iter().map(rule_from_file).collect(),
         selections,
+        document: p
+            .other
+            .into_iter()
+            .filter(|(k, _)| !PLAN_LISTING_MEMBERS.contains(&k.as_str()))
+            .collect(),
     })
+}
+
+/// A rule in our terms from its document in `GetBackupPlan`'s shape (or `BackupRuleInput`'s):
+/// what a fix's `UpdateBackupPlan` will make of the plan, read the same way as a snapshot's.
+pub fn rule_from_document(
+    doc: &serde_json::Map<String, serde_json::Value>,
+) -> Result<BackupRule, serde_json::Error> {
+    serde_json::from_value::<RuleFile>(serde_json::Value::Object(doc.clone())).map(rule_from_file)
+}
+
+/// A rule in our terms, with its whole document: what the file had, every member kept.
+fn rule_from_file(r: RuleFile) -> BackupRule {
+    let document = match serde_json::to_value(&r) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    BackupRule {
+        name: r.rule_name,
+        target_vault: r.target_backup_vault_name,
+        schedule: r.schedule_expression,
+        delete_after_days: r.lifecycle.and_then(|l| l.delete_after_days),
+        copy_destinations: r
+            .copy_actions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.destination_backup_vault_arn)
+            .collect(),
+        effect: crate::model::RuleEffect::Unchecked,
+        document,
+    }
 }
 
 fn convert_selection(path: &str, s: SelectionFile) -> Result<Selection, Error> {
@@ -628,6 +684,11 @@ fn region_file(r: &RegionSnapshot) -> RegionFile {
                     locked: Some(v.locked),
                     min_retention_days: v.min_retention_days,
                     max_retention_days: v.max_retention_days,
+                    lock_date: v.lock_date.map(|d| {
+                        serde_json::Value::String(
+                            d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        )
+                    }),
                 })
                 .collect()
         }),
@@ -672,29 +733,42 @@ fn plan_file(p: &BackupPlan) -> PlanFile {
         backup_plan_arn: p.arn.clone(),
         version_id: p.version_id.clone(),
         deletion_date: p.deletion_date.clone().map(serde_json::Value::String),
-        rules: p
-            .rules
-            .iter()
-            .map(|r| RuleFile {
-                rule_name: r.name.clone(),
-                target_backup_vault_name: r.target_vault.clone(),
-                schedule_expression: r.schedule.clone(),
-                lifecycle: r.delete_after_days.map(|d| LifecycleFile {
-                    delete_after_days: Some(d),
-                    move_to_cold_storage_after_days: None,
-                }),
-                copy_actions: (!r.copy_destinations.is_empty()).then(|| {
-                    r.copy_destinations
-                        .iter()
-                        .map(|d| CopyActionFile {
-                            destination_backup_vault_arn: d.clone(),
-                            lifecycle: None,
-                        })
-                        .collect()
-                }),
-            })
-            .collect(),
+        rules: p.rules.iter().map(rule_file).collect(),
         selections: p.selections.iter().map(selection_file).collect(),
+        other: p.document.clone(),
+    }
+}
+
+/// A rule as the file keeps it: its whole document when there is one (every member AWS gave),
+/// else the fields the model holds.
+fn rule_file(r: &BackupRule) -> RuleFile {
+    if let Ok(file) =
+        serde_json::from_value::<RuleFile>(serde_json::Value::Object(r.document.clone()))
+    {
+        if !r.document.is_empty() {
+            return file;
+        }
+    }
+    RuleFile {
+        rule_name: r.name.clone(),
+        target_backup_vault_name: r.target_vault.clone(),
+        schedule_expression: r.schedule.clone(),
+        lifecycle: r.delete_after_days.map(|d| LifecycleFile {
+            delete_after_days: Some(d),
+            move_to_cold_storage_after_days: None,
+            other: Default::default(),
+        }),
+        copy_actions: (!r.copy_destinations.is_empty()).then(|| {
+            r.copy_destinations
+                .iter()
+                .map(|d| CopyActionFile {
+                    destination_backup_vault_arn: d.clone(),
+                    lifecycle: None,
+                    other: Default::default(),
+                })
+                .collect()
+        }),
+        other: Default::default(),
     }
 }
 

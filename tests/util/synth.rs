@@ -260,6 +260,7 @@ fn plan(p: usize, selections: Vec<SelectionFile>, rng: &mut Rng, adversarial: bo
             }]
         },
         selections,
+        other: Default::default(),
     }
 }
 

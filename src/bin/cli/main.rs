@@ -713,6 +713,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                     })
                 }
             };
+            let source = snapshot.clone();
             let snapshot = match snapshot {
                 Some(path) => load(&path, strict)?,
                 None => capture(regions, params.policy.recovery_point_age_hours.is_some())?,
@@ -745,10 +746,31 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 return Ok(false);
             }
             if let Some(path) = apply_to_snapshot {
-                let mut edited = snapshot.clone();
-                for region in &mut edited.regions {
-                    let (copy, problems) = dynamodb_backup_rule::remedy::apply_all(
-                        region,
+                // The what-if edits the input document itself, call by call, as AWS would: every
+                // key of the input is kept, and the result is read back and judged afresh.
+                let mut doc: serde_json::Value = match &source {
+                    Some(p) => {
+                        serde_json::from_str(&read_text(p)?).map_err(|e| Error::SnapshotFormat {
+                            path: "(top level)".into(),
+                            source: e,
+                        })?
+                    }
+                    None => serde_json::to_value(SnapshotFile::from(&snapshot))
+                        .map_err(|e| Error::Output(e.into()))?,
+                };
+                for region in &snapshot.regions {
+                    let r = &region.catalog.region;
+                    for call in dynamodb_backup_rule::remedy::first_calls(&remediations, r) {
+                        call.apply_to_file(&mut doc["Regions"][r], now);
+                    }
+                }
+                let text =
+                    serde_json::to_string_pretty(&doc).map_err(|e| Error::Output(e.into()))?;
+                let edited = snapshot::parse(&text)?;
+                for (before, after) in snapshot.regions.iter().zip(&edited.regions) {
+                    let problems = dynamodb_backup_rule::remedy::broken_promises(
+                        before,
+                        after,
                         &remediations,
                         &params,
                         now,
@@ -756,15 +778,12 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                     if !problems.is_empty() {
                         eprintln!(
                             "warning: in {}, applied together the actions leave {} not COMPLIANT: {}",
-                            region.catalog.region,
+                            before.catalog.region,
                             problems.len(),
                             problems.join(", ")
                         );
                     }
-                    *region = copy;
                 }
-                let text = serde_json::to_string_pretty(&SnapshotFile::from(&edited))
-                    .map_err(|e| Error::Output(e.into()))?;
                 std::fs::write(&path, text + "\n").map_err(Error::Output)?;
                 eprintln!(
                     "wrote {} (each table's first verified action applied)",
