@@ -282,7 +282,7 @@ impl BackupPlan {
 }
 
 /// One `ListOfTags` entry (`ConditionType`, `ConditionKey`, `ConditionValue`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TagCondition {
     /// `ConditionType`; AWS Backup supports only `STRINGEQUALS`.
     pub condition_type: String,
@@ -293,7 +293,7 @@ pub struct TagCondition {
 }
 
 /// A `Conditions` operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConditionOperator {
     /// `StringEquals`.
     StringEquals,
@@ -344,7 +344,7 @@ impl ConditionOperator {
 }
 
 /// One `Conditions` entry: operator, `ConditionKey`, `ConditionValue`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Condition {
     /// The operator list this entry came from.
     pub operator: ConditionOperator,
@@ -361,7 +361,7 @@ impl fmt::Display for Condition {
 }
 
 /// A backup selection (resource assignment) in `GetBackupSelection`'s terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Selection {
     /// `SelectionId`.
     pub id: String,

@@ -681,7 +681,6 @@ struct ActionJson<'a> {
     kind: crate::remedy::Kind,
     description: &'a str,
     command: &'a str,
-    calls: Vec<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     snippet: Option<&'a str>,
     affects: usize,
@@ -743,7 +742,6 @@ pub fn write_remediations_json(
                     kind: a.kind,
                     description: &a.description,
                     command: &a.command,
-                    calls: a.calls.iter().map(|c| c.to_json()).collect(),
                     snippet: a.snippet.as_deref(),
                     affects: a.affects,
                     affects_tables: &a.affects_tables,

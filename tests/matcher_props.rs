@@ -80,3 +80,34 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::util::prop_cases(10_000), ..ProptestConfig::default() })]
+
+    /// The segment-wise shortcut for the commonest patterns must answer exactly as the general
+    /// matcher: checked against the readings it stands for on generated table ARNs.
+    #[test]
+    fn the_common_pattern_shortcut_agrees_with_the_readings(
+        region in "(us-east-1|eu-west-1|\\*|)",
+        account in "(1111|2222|\\*|)",
+        rest in "(table/)?[ab\\-:]{0,5}\\*?",
+        t_region in "(us-east-1|eu-west-1)",
+        t_account in "(1111|2222)",
+        name in "[ab\\-]{1,5}",
+    ) {
+        let pattern = format!("arn:aws:dynamodb:{region}:{account}:{rest}");
+        let arn = format!("arn:aws:dynamodb:{t_region}:{t_account}:table/{name}");
+        let m = arn_match(&pattern, &arn);
+        let literal = glob(pattern.as_bytes(), arn.as_bytes());
+        match m.value {
+            Tri::True => prop_assert!(literal, "{pattern} {arn}"),
+            Tri::False => {
+                prop_assert!(!literal, "{pattern} {arn}");
+                let lost = fill_empty_segments(&pattern)
+                    .is_some_and(|f| glob(f.as_bytes(), arn.as_bytes()));
+                prop_assert!(!lost, "{pattern} {arn}");
+            }
+            Tri::Unknown => prop_assert!(m.ambiguity.is_some()),
+        }
+    }
+}

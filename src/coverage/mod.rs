@@ -44,6 +44,24 @@ pub fn evaluate_table_plain(table: &Table, index: &CatalogIndex<'_>) -> Verdict 
     decide(table, index, |_| index.all(), |_| index.all())
 }
 
+/// The selections that cover a table (the first half of its verdict), without looking for a
+/// reason when none does: what verifying a fix needs, many times per table.
+pub fn covering(table: &Table, index: &CatalogIndex<'_>) -> Vec<Covering> {
+    covering_among(table, index, index.verdict_candidates(table))
+}
+
+fn covering_among(table: &Table, index: &CatalogIndex<'_>, candidates: Vec<u32>) -> Vec<Covering> {
+    let opt_in = index.catalog.settings.dynamodb_opt_in;
+    candidates
+        .into_iter()
+        .filter_map(|ordinal| {
+            let (plan, selection) = index.entries[ordinal as usize];
+            (trace(plan, selection, table, opt_in).result == Tri::True)
+                .then(|| Covering::new(plan, selection))
+        })
+        .collect()
+}
+
 fn decide(
     table: &Table,
     index: &CatalogIndex<'_>,
@@ -53,18 +71,11 @@ fn decide(
     if !table.status_is_evaluated() {
         return Verdict::table_status(table.status.as_deref().unwrap_or_default());
     }
-    let opt_in = index.catalog.settings.dynamodb_opt_in;
-    let covered_by: Vec<Covering> = may_cover(table)
-        .into_iter()
-        .filter_map(|ordinal| {
-            let (plan, selection) = index.entries[ordinal as usize];
-            (trace(plan, selection, table, opt_in).result == Tri::True)
-                .then(|| Covering::new(plan, selection))
-        })
-        .collect();
+    let covered_by = covering_among(table, index, may_cover(table));
     if !covered_by.is_empty() {
         return Verdict::covered(covered_by);
     }
+    let opt_in = index.catalog.settings.dynamodb_opt_in;
 
     // Not covered: find the most useful thing to say among the selections that mention it.
     // (trace, blocker, specificity once computed)

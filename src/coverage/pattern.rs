@@ -228,6 +228,9 @@ pub fn arn_match(pattern: &str, arn: &str) -> Match {
     if pattern == "*" {
         return Match::definite(true);
     }
+    if let Some(fast) = simple_arn_match(pattern, arn) {
+        return fast;
+    }
     let literal_q = glob(pattern.as_bytes(), arn.as_bytes());
     if pattern.contains('?') {
         let wildcard_q = glob_reading(
@@ -268,6 +271,47 @@ pub fn arn_match(pattern: &str, arn: &str) -> Match {
         return Match::unknown(Ambiguity::WildcardPosition);
     }
     Match::definite(true)
+}
+
+/// The commonest patterns decided segment by segment, without the general glob: a literal
+/// partition and service, a Region and an account each literal or a whole-segment `*`, and a
+/// resource part literal or a literal prefix with one trailing `*` (`arn:aws:dynamodb:*:*:table/*`,
+/// an exact table ARN, a name prefix). With both the pattern and the ARN of exactly six
+/// `:`-separated parts, a `*` cannot reach across a `:` and stay matched, so the glob agrees
+/// segment by segment; every `*` is in a supported position, so a match is definite, and so is
+/// a miss unless an empty Region or account allows the lost-asterisk reading (left to the
+/// general path). `None` for every other form.
+fn simple_arn_match(pattern: &str, arn: &str) -> Option<Match> {
+    if pattern.contains('?') || arn.bytes().filter(|b| *b == b':').count() != 5 {
+        return None;
+    }
+    let p = arn_parts(pattern)?;
+    if p[5].contains(':') || p[3].is_empty() || p[4].is_empty() {
+        return None;
+    }
+    let a = arn_parts(arn)?;
+    let literal = |s: &str| !s.contains('*');
+    let segment = |s: &str| s == "*" || literal(s);
+    let resource_ok = match p[5].find('*') {
+        None => true,
+        Some(i) => i + 1 == p[5].len(),
+    };
+    if !(literal(p[1]) && literal(p[2]) && segment(p[3]) && segment(p[4]) && resource_ok) {
+        return None;
+    }
+    let seg = |pat: &str, val: &str| pat == "*" || pat == val;
+    let resource = match p[5].strip_suffix('*') {
+        Some(prefix) => a[5].starts_with(prefix),
+        None => p[5] == a[5],
+    };
+    Some(Match::definite(
+        p[0] == a[0]
+            && p[1] == a[1]
+            && p[2] == a[2]
+            && seg(p[3], a[3])
+            && seg(p[4], a[4])
+            && resource,
+    ))
 }
 
 /// `StringLike` matching of a tag value. `*` is "zero or more non-whitespace characters", as

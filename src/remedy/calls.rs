@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Map, Value};
 
 /// One AWS API call of a fix, in the table's Region.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
     /// `dynamodb:TagResource`.
     TagResource {
@@ -59,6 +59,35 @@ pub enum Call {
     },
     /// `backup:UpdateRegionSettings` with `ResourceTypeOptInPreference` `{"DynamoDB": true}`.
     OptInDynamoDb,
+}
+
+impl std::hash::Hash for Call {
+    // By hand: a plan document (`serde_json::Value`) has no `Hash`; its text stands in for it.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Call::TagResource { resource_arn, tags } => (resource_arn, tags).hash(state),
+            Call::UntagResource {
+                resource_arn,
+                tag_keys,
+            } => (resource_arn, tag_keys).hash(state),
+            Call::CreateBackupSelection { plan_id, selection } => (plan_id, selection).hash(state),
+            Call::DeleteBackupSelection {
+                plan_id,
+                selection_id,
+            } => (plan_id, selection_id).hash(state),
+            Call::UpdateBackupPlan { plan_id, plan } => {
+                (plan_id, Value::Object(plan.clone()).to_string()).hash(state)
+            }
+            Call::PutBackupVaultLockConfiguration {
+                vault,
+                min,
+                max,
+                changeable_for_days,
+            } => (vault, min, max, changeable_for_days).hash(state),
+            Call::OptInDynamoDb => {}
+        }
+    }
 }
 
 /// The `BackupSelection` document of `CreateBackupSelection`.

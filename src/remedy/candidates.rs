@@ -30,6 +30,8 @@ pub struct RegionContext {
     /// Distinct sets of tags that would make some selection select a table by its tags:
     /// a `ListOfTags` entry with the selection's `StringEquals` conditions.
     pub tag_offers: Vec<TagOffer>,
+    /// Every offer's tag set.
+    pub offer_sets: std::collections::HashSet<Vec<(String, String)>>,
 }
 
 /// Tags that one selection selects by.
@@ -82,7 +84,10 @@ impl RegionContext {
                 }
             }
         }
-        RegionContext { tag_offers: offers }
+        RegionContext {
+            offer_sets: offers.iter().map(|o| o.tags.clone()).collect(),
+            tag_offers: offers,
+        }
     }
 }
 
@@ -112,21 +117,159 @@ fn unverified(mut a: Action, why: impl Into<String>) -> Action {
     a
 }
 
+/// A tag change for one table, not yet built into an action: a table named by hundreds of
+/// selections gets hundreds, and only those verification reaches are built.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TagChange {
+    /// Tags to set.
+    pub set: Vec<(String, String)>,
+    /// Tag keys to remove.
+    pub remove: Vec<String>,
+}
+
+impl TagChange {
+    /// Whether it overwrites a value the table has (`env=dev` to `env=prod`).
+    pub fn overwrites(&self, table: &Table) -> bool {
+        self.set
+            .iter()
+            .any(|(k, v)| table.tags.get(k).is_some_and(|old| old != v))
+    }
+
+    /// The kind of action it makes.
+    pub fn kind(&self) -> Kind {
+        if self.set.is_empty() {
+            Kind::UntagResource
+        } else {
+            Kind::TagResource
+        }
+    }
+}
+
+/// Where a tag change comes from, for its description.
+#[derive(Debug, Clone, Copy)]
+pub enum TagSource<'a> {
+    /// A selection that mentions the table.
+    Selection(&'a BackupPlan, &'a Selection),
+    /// A selection that selects by these tags (a tag offer).
+    Offer(&'a TagOffer),
+}
+
+/// A tag change not built yet: a table can meet hundreds of tag offers, and building each
+/// (its tags copied, then dropped) cost more than all the rest of remediation.
+#[derive(Debug, Clone)]
+pub enum LazyChange<'a> {
+    /// Built.
+    Built(TagChange),
+    /// An offer the table has none of the tags of: the change is the offer's whole set.
+    WholeOffer(&'a TagOffer),
+}
+
+impl LazyChange<'_> {
+    /// The change.
+    pub fn build(self) -> TagChange {
+        match self {
+            LazyChange::Built(c) => c,
+            LazyChange::WholeOffer(o) => TagChange {
+                set: o.tags.clone(),
+                remove: Vec::new(),
+            },
+        }
+    }
+
+    /// The tags it sets.
+    pub fn set(&self) -> &[(String, String)] {
+        match self {
+            LazyChange::Built(c) => &c.set,
+            LazyChange::WholeOffer(o) => &o.tags,
+        }
+    }
+
+    /// The kind of action it makes.
+    pub fn kind(&self) -> Kind {
+        match self {
+            LazyChange::Built(c) => c.kind(),
+            LazyChange::WholeOffer(_) => Kind::TagResource,
+        }
+    }
+
+    /// Whether it overwrites a value the table has.
+    pub fn overwrites(&self, table: &Table) -> bool {
+        self.set()
+            .iter()
+            .any(|(k, v)| table.tags.get(k).is_some_and(|old| old != v))
+    }
+}
+
+/// The candidates of one table: those built, and the tag changes, built only when
+/// verification reaches them.
+pub struct Candidates<'a> {
+    /// Candidates built, unverified.
+    pub actions: Vec<Action>,
+    /// Tag changes, each once, in the order found.
+    pub tags: Vec<(LazyChange<'a>, TagSource<'a>)>,
+    /// The explicit exclusion every candidate routes around, if any.
+    pub bypasses: Option<String>,
+}
+
+impl Candidates<'_> {
+    /// How many candidates in all.
+    pub fn len(&self) -> usize {
+        self.actions.len() + self.tags.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Builds a tag change's candidate for `table`.
+pub fn tag_action(
+    change: LazyChange<'_>,
+    source: TagSource<'_>,
+    table: &Table,
+    bypasses: &Option<String>,
+) -> Option<Action> {
+    let at = match source {
+        TagSource::Selection(plan, selection) => {
+            coverage::verdict::selection_phrase(plan, selection)
+        }
+        TagSource::Offer(o) => o.at.clone(),
+    };
+    let change = change.build();
+    let mut a = tag_calls(table, change.set, change.remove, &at)?;
+    a.bypasses = bypasses.clone();
+    Some(a)
+}
+
 /// Every candidate for `table`. `traces` are the selections that mention it.
-pub fn candidates(
-    region: &RegionSnapshot,
-    ctx: &RegionContext,
+pub fn candidates<'a>(
+    region: &'a RegionSnapshot,
+    ctx: &'a RegionContext,
     params: &RuleParameters,
     now: DateTime<Utc>,
     table: &Table,
-    traces: &[SelectionTrace<'_>],
-    coverage_verdict: &coverage::Verdict,
-) -> Vec<Action> {
+    traces: &[(SelectionTrace<'a>, Blocker<'a>)],
+    coverage_verdict: Option<&coverage::Verdict>,
+) -> Candidates<'a> {
     let mut out: Vec<Action> = Vec::new();
-    for t in traces {
-        out.extend(from_trace(region, table, t));
+    let mut from_traces: Vec<(TagChange, TagSource<'a>)> = Vec::new();
+    for (t, blocker) in traces {
+        match from_trace(region, table, t, blocker) {
+            FromTrace::Actions(a) => out.extend(a),
+            FromTrace::Tags(change) => {
+                from_traces.push((change, TagSource::Selection(t.plan, t.selection)))
+            }
+        }
     }
-    out.extend(tag_offers(ctx, table));
+    // Hundreds of mentioning selections propose the same tags: keep the first of each, without
+    // copying any (this runs for every selection that mentions every table).
+    let keep: Vec<bool> = {
+        let mut seen = std::collections::HashSet::new();
+        from_traces.iter().map(|(c, _)| seen.insert(c)).collect()
+    };
+    let mut keep = keep.into_iter();
+    from_traces.retain(|_| keep.next().unwrap_or(false));
     if let Some(a) = explicit_selection(region, table) {
         out.push(a);
     }
@@ -140,7 +283,9 @@ pub fn candidates(
             vec![Call::OptInDynamoDb],
         ));
     }
-    out.extend(policy_actions(region, params, now, table, coverage_verdict));
+    if let Some(v) = coverage_verdict {
+        out.extend(policy_actions(region, params, now, table, v));
+    }
     if !region
         .catalog
         .plans
@@ -150,25 +295,72 @@ pub fn candidates(
         out.push(new_plan(region, table));
     }
     // Routing around an explicit exclusion is the last resort: say which one.
-    if let Some(exclusion) = explicit_exclusion(traces) {
-        for a in &mut out {
-            a.bypasses = Some(exclusion.clone());
-        }
+    let bypasses = explicit_exclusion(traces.iter().map(|(t, _)| t));
+    for a in &mut out {
+        a.bypasses = bypasses.clone();
     }
-    // Hundreds of mentioning selections propose the same edit: keep the first of each.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: std::collections::HashSet<(Kind, Vec<Call>)> = Default::default();
     out.retain(|a| {
         a.calls.is_empty() && a.not_verified_because.is_some()
-            || seen.insert(format!("{:?}{:?}", a.kind, a.calls))
+            || seen.insert((a.kind, a.calls.clone()))
     });
-    out
+    // The tags other selections select by, where the table lacks them. Offers are distinct
+    // sets; an offer the table has none of is kept whole and unbuilt unless a trace proposed
+    // the same; an offer it partly has is reduced to what it lacks, and kept unless that is
+    // another offer's whole set (kept there) or already proposed.
+    let mut offered: Vec<(LazyChange<'a>, TagSource<'a>)> = Vec::new();
+    {
+        let proposed: std::collections::HashSet<&[(String, String)]> = from_traces
+            .iter()
+            .filter(|(c, _)| c.remove.is_empty())
+            .map(|(c, _)| c.set.as_slice())
+            .collect();
+        let mut partial: std::collections::HashSet<Vec<(String, String)>> = Default::default();
+        for o in &ctx.tag_offers {
+            let has = |(k, v): &(String, String)| table.tags.get(k) == Some(v);
+            let held = o.tags.iter().filter(|t| has(t)).count();
+            if held == o.tags.len() {
+                continue;
+            }
+            if held == 0 {
+                if !proposed.contains(o.tags.as_slice()) {
+                    offered.push((LazyChange::WholeOffer(o), TagSource::Offer(o)));
+                }
+                continue;
+            }
+            let set: Vec<(String, String)> = o.tags.iter().filter(|t| !has(t)).cloned().collect();
+            if ctx.offer_sets.contains(&set)
+                || proposed.contains(set.as_slice())
+                || !partial.insert(set.clone())
+            {
+                continue;
+            }
+            let change = TagChange {
+                set,
+                remove: Vec::new(),
+            };
+            offered.push((LazyChange::Built(change), TagSource::Offer(o)));
+        }
+    }
+    let mut tags: Vec<(LazyChange<'a>, TagSource<'a>)> = from_traces
+        .into_iter()
+        .map(|(c, s)| (LazyChange::Built(c), s))
+        .collect();
+    tags.extend(offered);
+    Candidates {
+        actions: out,
+        tags,
+        bypasses,
+    }
 }
 
 /// The first exclusion that names the table on purpose: a `NotResources` entry that matches
 /// it by name (its ARN, or a pattern with a table-name prefix; not a catch-all such as
 /// `arn:aws:dynamodb:*`), or a negative condition (`StringNotEquals`, `StringNotLike`) that
 /// fails for it.
-fn explicit_exclusion(traces: &[SelectionTrace<'_>]) -> Option<String> {
+fn explicit_exclusion<'t, 'a: 't>(
+    mut traces: impl Iterator<Item = &'t SelectionTrace<'a>>,
+) -> Option<String> {
     let names_table = |p: &str| {
         let (prefix, exact) = coverage::pattern::required_prefix(p);
         exact
@@ -176,14 +368,14 @@ fn explicit_exclusion(traces: &[SelectionTrace<'_>]) -> Option<String> {
                 .split_once(":table/")
                 .is_some_and(|(_, name)| !name.is_empty())
     };
-    traces.iter().find_map(|t| {
-        let at = coverage::verdict::selection_phrase(t.plan, t.selection);
+    traces.find_map(|t| {
+        let at = || coverage::verdict::selection_phrase(t.plan, t.selection);
         if let Some(p) = t
             .not_resources
             .iter()
             .find(|c| c.result.value == Tri::True && names_table(c.pattern))
         {
-            return Some(format!("NotResources `{}` of {at}", p.pattern));
+            return Some(format!("NotResources `{}` of {}", p.pattern, at()));
         }
         t.conditions
             .iter()
@@ -193,15 +385,35 @@ fn explicit_exclusion(traces: &[SelectionTrace<'_>]) -> Option<String> {
                     ConditionOperator::StringNotEquals | ConditionOperator::StringNotLike
                 ) && c.check.result.value == Tri::False
             })
-            .map(|c| format!("condition {} of {at}", c.entry))
+            .map(|c| format!("condition {} of {}", c.entry, at()))
     })
 }
 
-/// What one mentioning selection's trace suggests.
-fn from_trace(region: &RegionSnapshot, table: &Table, t: &SelectionTrace<'_>) -> Vec<Action> {
-    let Some(blocker) = t.blocker() else {
-        return Vec::new();
-    };
+/// What one trace suggests: built actions, or a tag change built later.
+enum FromTrace {
+    Actions(Vec<Action>),
+    Tags(TagChange),
+}
+
+/// What one mentioning selection's trace suggests, given its blocker.
+fn from_trace(
+    region: &RegionSnapshot,
+    table: &Table,
+    t: &SelectionTrace<'_>,
+    blocker: &Blocker<'_>,
+) -> FromTrace {
+    if let Some(change) = tag_change(table, t, blocker) {
+        return FromTrace::Tags(change);
+    }
+    FromTrace::Actions(trace_actions(region, table, t, blocker.clone()))
+}
+
+fn trace_actions(
+    region: &RegionSnapshot,
+    table: &Table,
+    t: &SelectionTrace<'_>,
+    blocker: Blocker<'_>,
+) -> Vec<Action> {
     let at = coverage::verdict::selection_phrase(t.plan, t.selection);
     let org = t.plan.is_org_policy();
     match blocker {
@@ -250,11 +462,13 @@ fn from_trace(region: &RegionSnapshot, table: &Table, t: &SelectionTrace<'_>) ->
                 ),
             )]
         }
+        // Tag blockers are [`tag_change`]'s.
         Blocker::ConditionFailed(..)
         | Blocker::TagNearMiss(_)
         | Blocker::NotOptedIn
-        | Blocker::Ambiguous(..) => tag_action(table, t, &at).into_iter().collect(),
-        Blocker::UnsupportedTagType(_) | Blocker::Invalid => Vec::new(),
+        | Blocker::Ambiguous(..)
+        | Blocker::UnsupportedTagType(_)
+        | Blocker::Invalid => Vec::new(),
     }
 }
 
@@ -274,8 +488,19 @@ fn org_advice(plan: &BackupPlan, what: &str) -> Action {
     )
 }
 
-/// Tags that make the selection's tag tests and conditions hold for the table.
-fn tag_action(table: &Table, t: &SelectionTrace<'_>, at: &str) -> Option<Action> {
+/// Tags that make the selection's tag tests and conditions hold for the table, when the
+/// selection's blocker is one tags can lift.
+fn tag_change(table: &Table, t: &SelectionTrace<'_>, blocker: &Blocker<'_>) -> Option<TagChange> {
+    match blocker {
+        Blocker::ConditionFailed(..)
+        | Blocker::TagNearMiss(_)
+        | Blocker::NotOptedIn
+        | Blocker::Ambiguous(coverage::selection::Construct::ListOfTags(_), _)
+        | Blocker::Ambiguous(coverage::selection::Construct::Condition(_), _)
+        | Blocker::Ambiguous(coverage::selection::Construct::NotResource(_), _)
+        | Blocker::Ambiguous(coverage::selection::Construct::OptIn, _) => {}
+        _ => return None,
+    }
     let mut set: Vec<(String, String)> = Vec::new();
     let mut remove: Vec<String> = Vec::new();
     if t.resources.is_empty() {
@@ -316,7 +541,7 @@ fn tag_action(table: &Table, t: &SelectionTrace<'_>, at: &str) -> Option<Action>
     }
     remove.sort();
     remove.dedup();
-    tag_calls(table, set, remove, at)
+    (!set.is_empty() || !remove.is_empty()).then_some(TagChange { set, remove })
 }
 
 /// Tag and untag calls, or an unverified note when DynamoDB could not store the tags.
@@ -369,22 +594,6 @@ fn tag_calls(
     let mut a = action(kind, what, calls);
     a.overwrites = overwrites;
     Some(a)
-}
-
-/// A tag the table lacks that some selection selects by (`backup=daily`).
-fn tag_offers<'a>(ctx: &'a RegionContext, table: &'a Table) -> impl Iterator<Item = Action> + 'a {
-    ctx.tag_offers.iter().filter_map(move |o| {
-        let missing: Vec<(String, String)> = o
-            .tags
-            .iter()
-            .filter(|(k, v)| table.tags.get(k) != Some(v))
-            .cloned()
-            .collect();
-        if missing.is_empty() {
-            return None;
-        }
-        tag_calls(table, missing, Vec::new(), &o.at)
-    })
 }
 
 fn pairs(set: &[(String, String)]) -> String {

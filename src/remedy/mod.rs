@@ -21,12 +21,12 @@ use crate::params::RuleParameters;
 use calls::Call;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::rc::Rc;
 use verify::{verdict_of, Before, Verification};
 
 /// The kinds of action, by the AWS API that carries them out; ranked in this order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Kind {
     /// Add or correct tags on the table.
     TagResource,
@@ -89,6 +89,12 @@ impl Action {
     fn rank(&self) -> (bool, bool, Kind) {
         (self.bypasses.is_some(), self.overwrites, self.kind)
     }
+}
+
+/// A candidate in the ranking: built, or a tag offer built only when verification reaches it.
+enum Slot<'a> {
+    Built(Action),
+    Tags(candidates::LazyChange<'a>, candidates::TagSource<'a>, bool),
 }
 
 /// The actions proposed for one table.
@@ -164,43 +170,121 @@ fn remediate(
     let index = CatalogIndex::new(&region.catalog);
     let before = Before::new(region, &index, params, now);
     let ctx = candidates::RegionContext::new(region);
+    let todo: Vec<usize> = (0..region.tables.len())
+        .filter(|&i| {
+            before.compliance[i] == Compliance::NonCompliant
+                && only.is_none_or(|n| n == region.tables[i].name)
+        })
+        .collect();
+    let shared = Shared {
+        region,
+        params,
+        now,
+        top,
+        index: &index,
+        before: &before,
+        ctx: &ctx,
+    };
+    // Tables are independent: a large Region is split across the cores, each part with its
+    // own cache of catalog verifications. The output keeps the table order either way.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || todo.len() < PARALLEL_MIN_TABLES {
+        return remediate_tables(&shared, &todo);
+    }
+    let chunk = todo.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = todo
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| remediate_tables(&shared, part)))
+            .collect();
+        handles
+            .into_iter()
+            // A worker can only fail by panicking; re-raise it rather than lose tables.
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// Below this many NON_COMPLIANT tables a Region is remediated on one thread.
+const PARALLEL_MIN_TABLES: usize = 500;
+
+/// What every table's remediation reads.
+struct Shared<'a> {
+    region: &'a RegionSnapshot,
+    params: &'a RuleParameters,
+    now: DateTime<Utc>,
+    top: Option<usize>,
+    index: &'a CatalogIndex<'a>,
+    before: &'a Before,
+    ctx: &'a candidates::RegionContext,
+}
+
+/// The remediations of the tables at `todo` (indexes into the Region's tables).
+fn remediate_tables(shared: &Shared<'_>, todo: &[usize]) -> Vec<Remediation> {
+    let Shared {
+        region,
+        params,
+        now,
+        top,
+        index,
+        before,
+        ctx,
+    } = *shared;
     // Catalog calls are verified once each, whatever table proposed them; shared, not copied,
     // since a Region-wide verification holds a verdict for every table.
-    let mut verified_catalog: BTreeMap<String, Rc<Verification>> = BTreeMap::new();
+    let mut verified_catalog: HashMap<Vec<Call>, Rc<Verification>> = HashMap::new();
     let mut out = Vec::new();
     let opt_in = region.catalog.settings.dynamodb_opt_in;
-    for (i, table) in region.tables.iter().enumerate() {
-        if before.compliance[i] != Compliance::NonCompliant || only.is_some_and(|n| n != table.name)
-        {
-            continue;
-        }
+    for &i in todo {
+        let table = &region.tables[i];
         // Only the selections that mention the table can suggest a fix to it.
         let traces: Vec<_> = index
             .mention_candidates(table)
             .into_iter()
-            .map(|o| {
+            .filter_map(|o| {
                 let (plan, selection) = index.entries[o as usize];
-                coverage::trace(plan, selection, table, opt_in)
+                let t = coverage::trace(plan, selection, table, opt_in);
+                let blocker = t.blocker()?;
+                Some((t, blocker))
             })
-            .filter(|t| t.blocker().is_some())
             .collect();
-        let verdict = verdict_of(region, &index, params, now, table);
-        let coverage_verdict = coverage::evaluate_table(table, &index);
-        let mut actions =
-            candidates::candidates(region, &ctx, params, now, table, &traces, &coverage_verdict);
-        // The ranking's order before verification; stable, so ties keep the candidates' order.
-        actions.sort_by_key(Action::rank);
-        let candidates_found = actions.len();
+        // The coverage before the policy names the plans a policy fix would change; only
+        // policy parameters need it.
+        let coverage_verdict = params
+            .policy
+            .has_properties()
+            .then(|| coverage::evaluate_table(table, index));
+        let found = candidates::candidates(
+            region,
+            ctx,
+            params,
+            now,
+            table,
+            &traces,
+            coverage_verdict.as_ref(),
+        );
+        let candidates_found = found.len();
+        let bypasses = found.bypasses.clone();
+        // Built candidates, then the tag offers (built when reached), in ranking order; stable,
+        // so ties keep the candidates' order.
+        let mut slots: Vec<Slot<'_>> = found.actions.into_iter().map(Slot::Built).collect();
+        slots.extend(found.tags.into_iter().map(|(change, source)| {
+            let overwrites = change.overwrites(table);
+            Slot::Tags(change, source, overwrites)
+        }));
+        let rank_of = |slot: &Slot<'_>| match slot {
+            Slot::Built(a) => a.rank(),
+            Slot::Tags(change, _, overwrites) => (bypasses.is_some(), *overwrites, change.kind()),
+        };
+        slots.sort_by_key(rank_of);
+        let mut actions: Vec<Action> = Vec::new();
         // Verified so far, before the current rank group, and in it with the least `affects`
         // a verified action can have (its own table: 1).
         let (mut verified, mut before_group, mut ones_in_group) = (0, 0, 0);
         let mut group = None;
-        for action in actions.iter_mut() {
-            if action.not_verified_because.is_some() || action.calls.is_empty() {
-                continue;
-            }
+        for slot in slots {
+            let rank = rank_of(&slot);
             if let Some(n) = top {
-                let rank = action.rank();
                 if group != Some(rank) {
                     // A later rank group never beats an earlier one's verified actions.
                     if verified >= n {
@@ -209,26 +293,41 @@ fn remediate(
                     (group, before_group, ones_in_group) = (Some(rank), verified, 0);
                 }
             }
+            let action = match slot {
+                Slot::Built(a) => a,
+                Slot::Tags(change, source, _) => {
+                    match candidates::tag_action(change, source, table, &bypasses) {
+                        Some(a) => a,
+                        None => continue,
+                    }
+                }
+            };
+            actions.push(action);
+            let Some(action) = actions.last_mut() else {
+                continue;
+            };
+            if action.not_verified_because.is_some() || action.calls.is_empty() {
+                continue;
+            }
             let local = action.calls.iter().all(|c| verify::local_to(c, table));
             let result = if local {
                 Rc::new(verify::verify_local(
                     region,
-                    &index,
+                    index,
                     params,
                     now,
                     table,
                     &action.calls,
                 ))
             } else {
-                let key = format!("{:?}", action.calls);
                 verified_catalog
-                    .entry(key)
+                    .entry(action.calls.clone())
                     .or_insert_with(|| {
                         Rc::new(verify::verify_region(
                             region,
                             params,
                             now,
-                            &before,
+                            before,
                             &action.calls,
                         ))
                     })
@@ -257,7 +356,7 @@ fn remediate(
             resource_arn: table.arn.arn.clone(),
             table: table.name.clone(),
             region: region.catalog.region.clone(),
-            reason: verdict.reason,
+            reason: before.reason[i].clone(),
             not_shown: candidates_found - actions.len(),
             actions,
         });

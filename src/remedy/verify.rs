@@ -19,6 +19,8 @@ pub struct Before {
     pub compliance: Vec<Compliance>,
     /// Covering plan IDs per table.
     pub plans: Vec<BTreeSet<String>>,
+    /// The reason per table.
+    pub reason: Vec<String>,
 }
 
 impl Before {
@@ -29,20 +31,22 @@ impl Before {
         params: &RuleParameters,
         now: DateTime<Utc>,
     ) -> Before {
-        let (compliance, plans) = region
-            .tables
-            .iter()
-            .map(|t| {
-                let v = verdict_of(region, index, params, now, t);
-                let plans = v
-                    .covered_by
+        let mut out = Before {
+            compliance: Vec::with_capacity(region.tables.len()),
+            plans: Vec::with_capacity(region.tables.len()),
+            reason: Vec::with_capacity(region.tables.len()),
+        };
+        for v in crate::rule::offline::evaluate_region(region, index, params, now) {
+            out.compliance.push(v.compliance);
+            out.plans.push(
+                v.covered_by
                     .iter()
                     .map(|c| c.backup_plan_id.clone())
-                    .collect();
-                (v.compliance, plans)
-            })
-            .unzip();
-        Before { compliance, plans }
+                    .collect(),
+            );
+            out.reason.push(v.reason);
+        }
+        out
     }
 }
 
@@ -123,19 +127,36 @@ pub fn verify_local(
             _ => {}
         }
     }
-    let mut v = verdict_of(region, index, params, now, &changed_table);
-    if v.compliance == Compliance::NonCompliant {
-        let opt_in = region.catalog.settings.dynamodb_opt_in;
-        let covering: Vec<Covering> = added
-            .iter()
-            .filter(|(p, s)| coverage::trace(p, s, &changed_table, opt_in).result == Tri::True)
-            .map(|(p, s)| Covering::new(p, s))
-            .collect();
-        if !covering.is_empty() {
-            let points = region.recovery_points.get(&table.name).map(Vec::as_slice);
-            v = crate::rule::decide_covered(params, &region.catalog, covering, points, now);
+    // The one decision, in its parts: the table's own checks, the selections that cover it
+    // (the Region's and the fix's), then the policy. A table still not covered needs no
+    // reason here, and looking for one was most of the cost.
+    let v = match crate::rule::precheck(params, &changed_table) {
+        Some(v) => v,
+        None => {
+            let opt_in = region.catalog.settings.dynamodb_opt_in;
+            let mut covering = coverage::covering(&changed_table, index);
+            covering.extend(
+                added
+                    .iter()
+                    .filter(|(p, s)| {
+                        coverage::trace(p, s, &changed_table, opt_in).result == Tri::True
+                    })
+                    .map(|(p, s)| Covering::new(p, s)),
+            );
+            if covering.is_empty() {
+                coverage::Verdict {
+                    compliance: Compliance::NonCompliant,
+                    kind: crate::model::ReasonKind::NoSelection,
+                    reason: String::new(),
+                    covered_by: Vec::new(),
+                    about: None,
+                }
+            } else {
+                let points = region.recovery_points.get(&table.name).map(Vec::as_slice);
+                crate::rule::decide_covered(params, &region.catalog, covering, points, now)
+            }
         }
-    }
+    };
     let changed = if v.compliance == Compliance::NonCompliant {
         Vec::new()
     } else {

@@ -34,30 +34,10 @@ pub fn evaluate_snapshot<'a>(
     now: DateTime<Utc>,
 ) -> Vec<TableEvaluation<'a>> {
     let now = snapshot.captured_at.unwrap_or(now);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = Vec::with_capacity(snapshot.regions.iter().map(|r| r.tables.len()).sum());
     for region in &snapshot.regions {
         let index = CatalogIndex::new(&region.catalog);
-        let decide_one = |t: &Table| decide_in_snapshot(region, &index, params, now, t);
-        let decide =
-            |tables: &'_ [Table]| -> Vec<Verdict> { tables.iter().map(decide_one).collect() };
-        let verdicts: Vec<Verdict> = if threads < 2 || region.tables.len() < PARALLEL_MIN_TABLES {
-            decide(&region.tables)
-        } else {
-            let chunk = region.tables.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = region
-                    .tables
-                    .chunks(chunk)
-                    .map(|part| scope.spawn(|| decide(part)))
-                    .collect();
-                handles
-                    .into_iter()
-                    // A worker can only fail by panicking; re-raise it rather than lose tables.
-                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
-            })
-        };
+        let verdicts = evaluate_region(region, &index, params, now);
         out.extend(
             region
                 .tables
@@ -71,6 +51,35 @@ pub fn evaluate_snapshot<'a>(
         );
     }
     out
+}
+
+/// Every table's verdict in one Region, in table order. Tables are independent once the
+/// Region's index is built, so a large Region is split across the available cores.
+pub fn evaluate_region(
+    region: &RegionSnapshot,
+    index: &CatalogIndex<'_>,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+) -> Vec<Verdict> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let decide_one = |t: &Table| decide_in_snapshot(region, index, params, now, t);
+    let decide = |tables: &'_ [Table]| -> Vec<Verdict> { tables.iter().map(decide_one).collect() };
+    if threads < 2 || region.tables.len() < PARALLEL_MIN_TABLES {
+        return decide(&region.tables);
+    }
+    let chunk = region.tables.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = region
+            .tables
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| decide(part)))
+            .collect();
+        handles
+            .into_iter()
+            // A worker can only fail by panicking; re-raise it rather than lose tables.
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// [`decide`] with the snapshot's recovery points.
