@@ -16,5 +16,6 @@ mod periodic;
 mod policy;
 mod real_account;
 mod remediate;
+mod remediate_real_cli;
 mod templates;
 mod vectors;

@@ -54,6 +54,21 @@ pub struct Put {
     pub evaluations: Vec<Value>,
 }
 
+/// One write request received, as sent.
+#[derive(Debug, Clone)]
+pub struct Write {
+    /// The operation, e.g. `UpdateBackupPlan`.
+    pub op: String,
+    /// The account it was made as.
+    pub account: String,
+    /// The Region of its credential scope.
+    pub region: String,
+    /// The URI path's segments (Backup's REST parameters).
+    pub path: Vec<String>,
+    /// The JSON body.
+    pub body: Value,
+}
+
 /// How the fake answers one request.
 enum Reply {
     /// A response.
@@ -227,6 +242,8 @@ fn epoch_now() -> f64 {
 struct State {
     regions: HashMap<(String, String), RegionState>,
     log: Vec<Logged>,
+    /// Write requests, in order.
+    writes: Vec<Write>,
     puts: Vec<Put>,
     faults: Vec<(String, Fault, usize)>,
     /// Faults that start after some calls of the operation succeeded: (op, calls to let
@@ -350,6 +367,29 @@ impl FakeAws {
                 );
             }
         });
+    }
+
+    /// The write requests received, in order.
+    pub fn writes(&self) -> Vec<Write> {
+        self.with(|s| s.writes.clone())
+    }
+
+    /// The account's state, back in the snapshot format: what the writes made of it.
+    pub fn snapshot(&self, account: &str) -> Value {
+        self.with(|s| {
+            let mut regions = serde_json::Map::new();
+            for ((a, region), r) in &s.regions {
+                if a != account {
+                    continue;
+                }
+                let mut doc = json!({"BackupPlans": r.plans, "Tables": r.tables, "BackupVaults": r.vault_list()});
+                if let Some(v) = &r.settings {
+                    doc["ResourceTypeOptInPreference"] = v.clone();
+                }
+                regions.insert(region.clone(), doc);
+            }
+            json!({"AccountId": account, "Regions": regions})
+        })
     }
 
     /// Faults a share of all requests from now on.
@@ -824,6 +864,15 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
             ("GET", ["backup", "plans", _, "selections"]) => "ListBackupSelections".to_string(),
             ("GET", ["backup", "plans", _, "selections", _]) => "GetBackupSelection".to_string(),
             ("GET", ["backup-vaults"]) => "ListBackupVaults".to_string(),
+            ("PUT", ["backup", "plans", _, "selections"]) => "CreateBackupSelection".to_string(),
+            ("DELETE", ["backup", "plans", _, "selections", _]) => {
+                "DeleteBackupSelection".to_string()
+            }
+            ("POST", ["backup", "plans", _]) => "UpdateBackupPlan".to_string(),
+            ("PUT", ["backup-vaults", _, "vault-lock"]) => {
+                "PutBackupVaultLockConfiguration".to_string()
+            }
+            ("PUT", ["account-settings"]) => "UpdateRegionSettings".to_string(),
             ("GET", ["backup-vaults", _]) => "DescribeBackupVault".to_string(),
             ("GET", ["resources", _, "recovery-points"]) => {
                 "ListRecoveryPointsByResource".to_string()
@@ -951,6 +1000,19 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
 </GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
             ),
         ),
+        (
+            "backup",
+            "CreateBackupSelection" | "DeleteBackupSelection" | "UpdateBackupPlan"
+            | "PutBackupVaultLockConfiguration" | "UpdateRegionSettings",
+        ) => {
+            s.writes.push(Write { op: op.clone(), account: account.clone(), region: region.clone(),
+                path: segments.clone(), body: input.clone() });
+            let r = s.regions.entry(key_of).or_default();
+            match backup_write(r, &op, &segments, &input) {
+                Ok(v) => json_ok(v),
+                Err((status, code, message)) => error("backup", status, code, &message),
+            }
+        }
         ("backup", _) => {
             let r = s.regions.entry(key_of).or_default();
             match op.as_str() {
@@ -979,14 +1041,27 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                     json_ok(json!({"BackupPlansList": list, "NextToken": next}))
                 }
                 "GetBackupPlan" => match r.plans.iter().find(|p| p["BackupPlanId"] == segments[2].as_str()) {
-                    Some(p) => json_ok(json!({
-                        "BackupPlanId": p["BackupPlanId"], "VersionId": p.get("VersionId").cloned().unwrap_or(json!("v1")),
-                        "BackupPlan": {"BackupPlanName": p["BackupPlanName"], "Rules": p["Rules"].as_array().cloned().unwrap_or_default().iter().map(|r| json!({
-                            "RuleName": r["RuleName"], "TargetBackupVaultName": r.get("TargetBackupVaultName").cloned().unwrap_or(json!("Default")),
-                            "ScheduleExpression": r.get("ScheduleExpression").cloned().unwrap_or(Value::Null), "RuleId": "rule-id",
-                            "Lifecycle": r.get("Lifecycle").cloned().unwrap_or(Value::Null),
-                            "CopyActions": r.get("CopyActions").cloned().unwrap_or(json!([]))})).collect::<Vec<_>>()}
-                    })),
+                    Some(p) => {
+                        // Every member the plan holds, as AWS returns it, with the output-only
+                        // RuleId AWS assigns.
+                        let rules: Vec<Value> = p["Rules"].as_array().cloned().unwrap_or_default().into_iter().enumerate().map(|(i, mut r)| {
+                            if r.get("TargetBackupVaultName").is_none() {
+                                r["TargetBackupVaultName"] = json!("Default");
+                            }
+                            if r.get("RuleId").is_none() {
+                                r["RuleId"] = json!(format!("rule-{i}"));
+                            }
+                            r
+                        }).collect();
+                        let mut plan = json!({"BackupPlanName": p["BackupPlanName"], "Rules": rules});
+                        for k in ["AdvancedBackupSettings", "ScanSettings"] {
+                            if let Some(v) = p.get(k) {
+                                plan[k] = v.clone();
+                            }
+                        }
+                        json_ok(json!({"BackupPlanId": p["BackupPlanId"],
+                            "VersionId": p.get("VersionId").cloned().unwrap_or(json!("v1")), "BackupPlan": plan}))
+                    }
                     None => error("backup", StatusCode::NOT_FOUND, "ResourceNotFoundException", "no such plan"),
                 },
                 "ListBackupSelections" | "GetBackupSelection" => {
@@ -1016,6 +1091,9 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                         json!({"BackupVaultName": name,
                             "BackupVaultArn": format!("arn:aws:backup:{region}:{account}:backup-vault:{name}"),
                             "Locked": v["Locked"], "MinRetentionDays": v["MinRetentionDays"], "MaxRetentionDays": v["MaxRetentionDays"],
+                            "LockDate": v.get("LockDate").and_then(Value::as_str)
+                                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                                .map(|d| d.timestamp() as f64),
                             "NumberOfRecoveryPoints": 0, "CreationDate": pascal_time()})
                     }).collect();
                     let (items, next) = page(&list, query_param(&query, "nextToken").as_deref(), size);
@@ -1205,6 +1283,15 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                 None => error("dynamodb", StatusCode::BAD_REQUEST, "ResourceNotFoundException", "no such table"),
             }
         }
+        ("dynamodb", "TagResource") | ("dynamodb", "UntagResource") => {
+            s.writes.push(Write { op: op.clone(), account: account.clone(), region: region.clone(),
+                path: Vec::new(), body: input.clone() });
+            let r = s.regions.entry(key_of).or_default();
+            match tag_write(r, &op, &input) {
+                Ok(()) => json_ok(json!({})),
+                Err(message) => error("dynamodb", StatusCode::BAD_REQUEST, "ValidationException", &message),
+            }
+        }
         ("dynamodb", "ListTables") => {
             let r = s.regions.entry(key_of).or_default();
             let names: Vec<Value> = r.tables.iter().map(|t| t["TableName"].clone()).collect();
@@ -1225,4 +1312,286 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
         }
         _ => error(&service, StatusCode::BAD_REQUEST, "UnknownOperationException", &format!("{service} {op}")),
     }
+}
+
+/// An AWS error: status, code, message.
+type AwsError = (StatusCode, &'static str, String);
+
+fn invalid(message: impl Into<String>) -> AwsError {
+    (
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValueException",
+        message.into(),
+    )
+}
+
+/// `^[a-zA-Z0-9\-\_\.]{1,50}$`, the model's pattern for selection and rule names.
+fn backup_name_ok(name: &str) -> bool {
+    (1..=50).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// The members `BackupRuleInput` has (botocore's `backup` model): anything else is refused.
+const RULE_INPUT_MEMBERS: [&str; 13] = [
+    "RuleName",
+    "TargetBackupVaultName",
+    "TargetLogicallyAirGappedBackupVaultArn",
+    "ScheduleExpression",
+    "StartWindowMinutes",
+    "CompletionWindowMinutes",
+    "Lifecycle",
+    "RecoveryPointTags",
+    "CopyActions",
+    "EnableContinuousBackup",
+    "ScheduleExpressionTimezone",
+    "IndexActions",
+    "ScanActions",
+];
+
+/// AWS Backup's write operations, applied to the Region's state as AWS would, and refused where
+/// AWS refuses.
+fn backup_write(
+    r: &mut RegionState,
+    op: &str,
+    path: &[String],
+    input: &Value,
+) -> Result<Value, AwsError> {
+    let plan_id = path.get(2).cloned().unwrap_or_default();
+    if plan_id.starts_with("orgs/") {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestException",
+            "this backup plan is managed by an AWS Organizations backup policy and cannot be changed in a member account".into(),
+        ));
+    }
+    let plan = |r: &mut RegionState| -> Result<usize, AwsError> {
+        r.plans
+            .iter()
+            .position(|p| p["BackupPlanId"] == plan_id.as_str())
+            .ok_or((
+                StatusCode::NOT_FOUND,
+                "ResourceNotFoundException",
+                format!("no plan {plan_id}"),
+            ))
+    };
+    match op {
+        "CreateBackupSelection" => {
+            let i = plan(r)?;
+            let sel = &input["BackupSelection"];
+            let name = sel["SelectionName"].as_str().unwrap_or_default();
+            if !backup_name_ok(name) {
+                return Err(invalid(format!(
+                    "SelectionName `{name}` does not match [a-zA-Z0-9-_.]{{1,50}}"
+                )));
+            }
+            if sel["IamRoleArn"]
+                .as_str()
+                .is_none_or(|a| !a.starts_with("arn:"))
+            {
+                return Err(invalid("IamRoleArn is required"));
+            }
+            let list = r.plans[i]["Selections"]
+                .as_array_mut()
+                .ok_or_else(|| invalid("plan has no selections list"))?;
+            if list
+                .iter()
+                .any(|x| x["BackupSelection"]["SelectionName"] == name)
+            {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "AlreadyExistsException",
+                    format!("selection {name} already exists"),
+                ));
+            }
+            let id = format!("created-{}-{}", list.len(), name);
+            list.push(json!({"SelectionId": id, "BackupSelection": sel}));
+            Ok(json!({"SelectionId": id, "BackupPlanId": plan_id, "CreationDate": pascal_time()}))
+        }
+        "DeleteBackupSelection" => {
+            let i = plan(r)?;
+            let id = path.get(4).cloned().unwrap_or_default();
+            let list = r.plans[i]["Selections"]
+                .as_array_mut()
+                .ok_or_else(|| invalid("plan has no selections list"))?;
+            let before = list.len();
+            list.retain(|x| x["SelectionId"] != id.as_str());
+            if list.len() == before {
+                return Err((
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFoundException",
+                    format!("no selection {id}"),
+                ));
+            }
+            Ok(json!({}))
+        }
+        "UpdateBackupPlan" => {
+            let i = plan(r)?;
+            let doc = input["BackupPlan"]
+                .as_object()
+                .ok_or_else(|| invalid("BackupPlan is required"))?;
+            for k in doc.keys() {
+                if ![
+                    "BackupPlanName",
+                    "Rules",
+                    "AdvancedBackupSettings",
+                    "ScanSettings",
+                ]
+                .contains(&k.as_str())
+                {
+                    return Err(invalid(format!("unknown member BackupPlan.{k}")));
+                }
+            }
+            let rules = doc
+                .get("Rules")
+                .and_then(Value::as_array)
+                .ok_or_else(|| invalid("BackupPlan.Rules is required"))?;
+            for rule in rules {
+                for k in rule
+                    .as_object()
+                    .map(|o| o.keys().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
+                    if !RULE_INPUT_MEMBERS.contains(&k.as_str()) {
+                        return Err(invalid(format!("unknown member in BackupRuleInput: {k}")));
+                    }
+                }
+                let name = rule["RuleName"].as_str().unwrap_or_default();
+                if !backup_name_ok(name) || rule["TargetBackupVaultName"].as_str().is_none() {
+                    return Err(invalid(format!(
+                        "rule `{name}` needs a valid RuleName and a TargetBackupVaultName"
+                    )));
+                }
+            }
+            let p = r.plans[i]
+                .as_object_mut()
+                .ok_or_else(|| invalid("plan is not an object"))?;
+            for k in ["AdvancedBackupSettings", "ScanSettings"] {
+                p.remove(k);
+            }
+            for (k, v) in doc {
+                p.insert(k.clone(), v.clone());
+            }
+            Ok(json!({"BackupPlanId": plan_id, "VersionId": "v2"}))
+        }
+        "PutBackupVaultLockConfiguration" => {
+            let name = path.get(1).cloned().unwrap_or_default();
+            let (min, max, days) = (
+                input["MinRetentionDays"].as_i64(),
+                input["MaxRetentionDays"].as_i64(),
+                input["ChangeableForDays"].as_i64(),
+            );
+            if let (Some(a), Some(b)) = (min, max) {
+                if a > b {
+                    return Err(invalid("MinRetentionDays is greater than MaxRetentionDays"));
+                }
+            }
+            if days.is_some_and(|d| d < 3) {
+                return Err(invalid("ChangeableForDays must be at least 3"));
+            }
+            if r.vaults.is_empty() {
+                r.vaults = r.vault_list();
+            }
+            let v = r
+                .vaults
+                .iter_mut()
+                .find(|v| v["BackupVaultName"] == name.as_str())
+                .ok_or((
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFoundException",
+                    format!("no vault {name}"),
+                ))?;
+            let immutable = v["LockDate"]
+                .as_str()
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                .is_some_and(|d| d.timestamp() as f64 <= epoch_now());
+            if immutable {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestException",
+                    format!("vault {name}'s lock is immutable"),
+                ));
+            }
+            v["Locked"] = json!(true);
+            for (k, x) in [("MinRetentionDays", min), ("MaxRetentionDays", max)] {
+                match x {
+                    Some(d) => v[k] = json!(d),
+                    None => {
+                        if let Some(o) = v.as_object_mut() {
+                            o.remove(k);
+                        }
+                    }
+                }
+            }
+            match days {
+                Some(d) => {
+                    v["LockDate"] = json!((chrono::Utc::now() + chrono::Duration::days(d))
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                }
+                None => {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("LockDate");
+                    }
+                }
+            }
+            Ok(json!({}))
+        }
+        "UpdateRegionSettings" => {
+            let prefs = input["ResourceTypeOptInPreference"]
+                .as_object()
+                .ok_or_else(|| invalid("nothing to update"))?;
+            let settings = r.settings.get_or_insert_with(|| json!({}));
+            for (k, v) in prefs {
+                settings[k] = v.clone();
+            }
+            Ok(json!({}))
+        }
+        _ => Err(invalid(format!("unknown write {op}"))),
+    }
+}
+
+/// DynamoDB `TagResource` and `UntagResource`, refused as DynamoDB refuses: reserved `aws:`
+/// keys, characters outside letters, numbers, white space and `+ - = . _ : /`, keys over 128
+/// and values over 256 characters.
+fn tag_write(r: &mut RegionState, op: &str, input: &Value) -> Result<(), String> {
+    let arn = input["ResourceArn"].as_str().unwrap_or_default();
+    let t = r
+        .tables
+        .iter_mut()
+        .find(|t| t["TableArn"] == arn)
+        .ok_or_else(|| format!("Requested resource not found: {arn}"))?;
+    let ok_char = |c: char| c.is_alphanumeric() || c == ' ' || "+-=._:/".contains(c);
+    let list = t
+        .as_object_mut()
+        .ok_or("table")?
+        .entry("Tags")
+        .or_insert_with(|| json!([]));
+    let list = list.as_array_mut().ok_or("tags")?;
+    if op == "TagResource" {
+        let tags = input["Tags"].as_array().ok_or("Tags is required")?;
+        for tag in tags {
+            let (k, v) = (
+                tag["Key"].as_str().unwrap_or_default(),
+                tag["Value"].as_str().unwrap_or_default(),
+            );
+            if k.to_ascii_lowercase().starts_with("aws:") {
+                return Err(format!("tag key {k} uses the reserved prefix aws:"));
+            }
+            if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
+                return Err("tag key or value has an invalid length".into());
+            }
+            if !k.chars().chain(v.chars()).all(ok_char) {
+                return Err(format!("invalid characters in tag {k}={v}"));
+            }
+        }
+        for tag in tags {
+            list.retain(|e| e["Key"] != tag["Key"]);
+            list.push(json!({"Key": tag["Key"], "Value": tag["Value"]}));
+        }
+    } else {
+        let keys = input["TagKeys"].as_array().ok_or("TagKeys is required")?;
+        list.retain(|e| !keys.contains(&e["Key"]));
+    }
+    Ok(())
 }
