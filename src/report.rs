@@ -8,6 +8,7 @@ use crate::coverage::verdict::{lock_words, opt_in_words, selection_phrase};
 use crate::coverage::{Compliance, Covering, Explanation, ReasonKind, Tri, Verdict};
 use crate::model::{Evaluation, RegionSnapshot, DYNAMODB_TABLE_TYPE};
 use crate::rule::TableEvaluation;
+use crate::text::Shown as S;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -285,7 +286,7 @@ fn tag_words(c: &TagCheck<'_>) -> String {
     let seen = match (c.key, c.seen) {
         (None, _) => String::new(),
         (Some(_), None) => ", tag absent".to_string(),
-        (Some(_), Some(v)) => format!(", tag is `{v}`"),
+        (Some(_), Some(v)) => format!(", tag is `{}`", S(v)),
     };
     let unsupported = if c.unsupported_type {
         ", ignored: only STRINGEQUALS is supported"
@@ -317,7 +318,7 @@ fn write_patterns(
         writeln!(
             out,
             "      {label} `{}`: {}{kind}",
-            h.pattern,
+            S(h.pattern),
             match_words(&h.result)
         )?;
     }
@@ -330,7 +331,13 @@ fn write_patterns(
 
 fn write_trace(out: &mut impl Write, t: &SelectionTrace<'_>, region: &str) -> io::Result<()> {
     let s = t.selection;
-    writeln!(out, "  selection `{}` ({}): {}", s.name, s.id, t.result)?;
+    writeln!(
+        out,
+        "  selection `{}` ({}): {}",
+        S(&s.name),
+        S(&s.id),
+        t.result
+    )?;
     if !t.valid {
         writeln!(
             out,
@@ -343,9 +350,9 @@ fn write_trace(out: &mut impl Write, t: &SelectionTrace<'_>, region: &str) -> io
         writeln!(
             out,
             "      ListOfTags {} {}={}: {}",
-            entry.condition_type,
-            entry.key,
-            entry.value,
+            S(&entry.condition_type),
+            S(&entry.key),
+            S(&entry.value),
             tag_words(check)
         )?;
     }
@@ -361,16 +368,24 @@ fn write_trace(out: &mut impl Write, t: &SelectionTrace<'_>, region: &str) -> io
     write_patterns(out, "NotResources", s.not_resources.len(), &t.not_resources)?;
     writeln!(out, "      excluded (NotResources): {}", t.excluded)?;
     for EntryCheck { entry, check } in &t.conditions {
-        writeln!(out, "      condition {entry}: {}", tag_words(check))?;
+        writeln!(
+            out,
+            "      condition {}: {}",
+            S(&entry.to_string()),
+            tag_words(check)
+        )?;
     }
     writeln!(out, "      conditions all hold: {}", t.conditions_ok)?;
     let opt_in = match (t.opt_in.explicit, t.opt_in.value) {
-        (Some(p), _) => format!("yes (`{p}` names the table type, so opt-in does not apply)"),
+        (Some(p), _) => format!(
+            "yes (`{}` names the table type, so opt-in does not apply)",
+            S(p)
+        ),
         (None, Tri::True) => format!("yes ({} in {region})", opt_in_words(t.opt_in.setting)),
         (None, v) => format!(
             "{v} ({} in {region}, and it is selected only through {})",
             opt_in_words(t.opt_in.setting),
-            t.opt_in_path()
+            S(&t.opt_in_path())
         ),
     };
     writeln!(out, "      service opt-in: {opt_in}")?;
@@ -393,15 +408,19 @@ pub fn write_explanation_text(
 ) -> io::Result<()> {
     let t = e.table;
     let c = &region.catalog;
-    writeln!(out, "table {} ({})", t.name, t.arn)?;
+    writeln!(out, "table {} ({})", S(&t.name), S(&t.arn.arn))?;
     writeln!(
         out,
         "  account {}, Region {}, status {}",
         t.arn.account,
         t.arn.region,
-        t.status.as_deref().unwrap_or("(not recorded)")
+        S(t.status.as_deref().unwrap_or("(not recorded)"))
     )?;
-    let tags: Vec<String> = t.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let tags: Vec<String> = t
+        .tags
+        .iter()
+        .map(|(k, v)| format!("{}={}", S(k), S(v)))
+        .collect();
     writeln!(
         out,
         "  tags: {}",
@@ -447,28 +466,31 @@ pub fn write_explanation_text(
         } else {
             "plan"
         };
-        let rules: Vec<&str> = plan.rules.iter().map(|r| r.name.as_str()).collect();
+        let rules: Vec<String> = plan.rules.iter().map(|r| S(&r.name).to_string()).collect();
         let state = match PlanState::of(plan, t) {
             PlanState::Active => String::new(),
-            PlanState::Deleted(d) => format!("\n  deleted on {d}: cannot cover"),
+            PlanState::Deleted(d) => format!("\n  deleted on {}: cannot cover", S(d)),
             PlanState::NoRules => "\n  no rules, so nothing is scheduled: cannot cover".to_string(),
             PlanState::VaultMissing(v) => {
-                format!("\n  targets backup vault {v}, which no longer exists: cannot cover")
+                format!(
+                    "\n  targets backup vault {}, which no longer exists: cannot cover",
+                    S(v)
+                )
             }
             PlanState::OtherScope => format!(
                 "\n  lives in account {} Region {}: cannot cover this table",
                 plan.account, plan.region
             ),
-            PlanState::LockRefused(r) => format!("\n  {}: cannot cover", lock_words(r)),
+            PlanState::LockRefused(r) => format!("\n  {}: cannot cover", S(&lock_words(r))),
             PlanState::LockAmbiguous(r) => {
-                format!("\n  {}: ambiguous (A-LOCK-FOREVER)", lock_words(r))
+                format!("\n  {}: ambiguous (A-LOCK-FOREVER)", S(&lock_words(r)))
             }
         };
         writeln!(
             out,
             "\n{kind} `{}` ({}), {} rule(s){}{state}",
-            plan.name,
-            plan.id,
+            S(&plan.name),
+            S(&plan.id),
             rules.len(),
             if rules.is_empty() {
                 String::new()
@@ -497,7 +519,8 @@ pub fn write_explanation_text(
             writeln!(
                 out,
                 "  plan `{}` (selection `{}`)",
-                c.covering.backup_plan_name, c.covering.selection_name
+                S(&c.covering.backup_plan_name),
+                S(&c.covering.selection_name)
             )?;
             for r in &c.rules {
                 let all = if r.meets_all() {
@@ -505,14 +528,14 @@ pub fn write_explanation_text(
                 } else {
                     "misses some"
                 };
-                writeln!(out, "    rule `{}`: {all}", r.rule)?;
+                writeln!(out, "    rule `{}`: {all}", S(&r.rule))?;
                 for p in &r.checks {
                     writeln!(
                         out,
                         "      {}: {} ({})",
                         p.parameter,
                         Tri::from_bool(p.met),
-                        p.detail
+                        S(&p.detail)
                     )?;
                 }
             }
@@ -523,7 +546,7 @@ pub fn write_explanation_text(
                 "  table: {}: {} ({})",
                 p.parameter,
                 Tri::from_bool(p.met),
-                p.detail
+                S(&p.detail)
             )?;
         }
     }

@@ -27,6 +27,16 @@ pub fn shown(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A string read from AWS, displayed through [`shown`]: for `format!` arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a>(pub &'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&shown(self.0))
+    }
+}
+
 /// Why DynamoDB would refuse a tag, or `None` when it can store it: keys of 1 to 128 characters
 /// and values of up to 256, of letters, numbers, white space and `+ - = . _ : /`, and no key
 /// starting with the reserved `aws:` (DynamoDB's tagging restrictions).

@@ -17,5 +17,6 @@ mod policy;
 mod real_account;
 mod remediate;
 mod remediate_real_cli;
+mod remediate_shell;
 mod templates;
 mod vectors;

@@ -136,7 +136,9 @@ impl Verdict {
             // reason, an annotation or a terminal.
             reason: crate::text::shown(&reason).into_owned(),
             covered_by: Vec::new(),
-            about: best.map(|(t, _)| selection_phrase(t.plan, t.selection)),
+            about: best.map(|(t, _)| {
+                crate::text::shown(&selection_phrase(t.plan, t.selection)).into_owned()
+            }),
         }
     }
 }

@@ -103,6 +103,24 @@ fn words(call: &Call, region: &str) -> Vec<(String, Option<String>)> {
     w
 }
 
+/// Each call's AWS CLI arguments, unquoted: what `aws` must receive, word for word, when the
+/// printed command runs.
+pub fn argv(calls: &[Call], region: &str) -> Vec<Vec<String>> {
+    calls
+        .iter()
+        .map(|call| {
+            words(call, region)
+                .into_iter()
+                .flat_map(|(word, value)| match value {
+                    Some(v) if v.starts_with('-') => vec![format!("{word}={v}")],
+                    Some(v) => vec![word, v],
+                    None => vec![word],
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// The AWS CLI command that makes `calls`, in order: one line, steps joined by `&&`.
 pub fn command(calls: &[Call], region: &str) -> Result<String, Unprintable> {
     let mut steps = Vec::with_capacity(calls.len());
