@@ -110,6 +110,7 @@ mod tests {
             },
             plans: Vec::new(),
             vaults: None,
+            copy_vaults: Default::default(),
         })
     }
 

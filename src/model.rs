@@ -139,8 +139,8 @@ pub struct BackupRule {
     pub schedule: Option<String>,
     /// `Lifecycle.DeleteAfterDays`; `None` means recovery points never expire.
     pub delete_after_days: Option<i64>,
-    /// `CopyActions[].DestinationBackupVaultArn`.
-    pub copy_destinations: Vec<String>,
+    /// `CopyActions`: where each copy goes and how long it is kept there.
+    pub copies: Vec<CopyAction>,
     /// Whether the rule can back anything up, given the Region's vaults (spec §9, §10). Set by
     /// [`RegionCatalog::mark_rule_effects`].
     pub effect: RuleEffect,
@@ -148,6 +148,15 @@ pub struct BackupRule {
     /// (`EnableContinuousBackup`, `StartWindowMinutes`, `RecoveryPointTags`, members this
     /// version does not know, …). Empty when the source gave only the fields above.
     pub document: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One of a rule's `CopyActions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyAction {
+    /// `DestinationBackupVaultArn`.
+    pub destination: String,
+    /// `Lifecycle.DeleteAfterDays` of the copies; `None` means they never expire.
+    pub delete_after_days: Option<i64>,
 }
 
 /// What the Region's vaults do to a rule's backup jobs.
@@ -392,6 +401,9 @@ pub struct RegionCatalog {
     pub plans: Vec<BackupPlan>,
     /// `DescribeBackupVault` of the vaults the rules target, by name; `None` when not read.
     pub vaults: Option<BTreeMap<String, Vault>>,
+    /// The vault lists of the account's other Regions that rules copy to, by Region, where
+    /// they were read: a copy is judged by its destination's lock (spec §10).
+    pub copy_vaults: BTreeMap<String, BTreeMap<String, Vault>>,
 }
 
 /// A backup vault and its Vault Lock settings, as `ListBackupVaults` reports them.
@@ -452,6 +464,30 @@ impl RegionCatalog {
             .iter()
             .flat_map(|p| &p.selections)
             .any(|s| !s.list_of_tags.is_empty() || !s.conditions.is_empty())
+    }
+
+    /// The account's other Regions the rules copy to.
+    pub fn copy_regions(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .plans
+            .iter()
+            .flat_map(|p| &p.rules)
+            .flat_map(|r| &r.copies)
+            .filter_map(|c| {
+                let parts: Vec<&str> = c.destination.splitn(6, ':').collect();
+                match parts.as_slice() {
+                    [_, _, _, region, account, _]
+                        if *account == self.account && *region != self.region =>
+                    {
+                        Some(region.to_string())
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Decides every rule's [`RuleEffect`] from the vault list: a target absent from it is

@@ -270,8 +270,9 @@ async fn the_lambda_path_reads_vaults_once_and_recovery_points_per_covered_table
         m.annotation
     );
     // The Region's vaults, listed once with the catalog (one page of two, one of one) and
-    // cached with it; never described one by one.
-    assert_eq!(fake.count("ListBackupVaults"), 2);
+    // cached with it, and those of us-west-2, where a rule copies to (spec §10); never
+    // described one by one.
+    assert_eq!(fake.count("ListBackupVaults"), 3);
     assert_eq!(fake.count("DescribeBackupVault"), 0);
 
     let copies = json!({"crossRegionList": "us-west-2"});

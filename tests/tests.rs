@@ -19,4 +19,5 @@ mod remediate;
 mod remediate_real_cli;
 mod remediate_shell;
 mod templates;
+mod vault_lock;
 mod vectors;

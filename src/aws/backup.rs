@@ -185,7 +185,22 @@ pub(crate) async fn load_catalog(
         settings,
         plans,
         vaults: Some(list_vaults(client, pace, role).await?),
+        copy_vaults: BTreeMap::new(),
     };
+    // A copy is judged by its destination's lock (spec §10): list the vaults of every other
+    // Region of the account the rules copy to, with the same credentials. (Another account's
+    // vaults cannot be listed from here; their locks stay unknown.)
+    for region in catalog.copy_regions() {
+        let there = Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .region(aws_sdk_backup::config::Region::new(region.clone()))
+                .build(),
+        );
+        let list = list_vaults(&there, pace, role).await?;
+        catalog.copy_vaults.insert(region, list);
+    }
     catalog.mark_rule_effects();
     Ok(catalog)
 }
@@ -323,10 +338,13 @@ async fn get_rules(
             target_vault: Some(r.target_backup_vault_name().to_string()),
             schedule: r.schedule_expression().map(str::to_string),
             delete_after_days: r.lifecycle().and_then(|l| l.delete_after_days()),
-            copy_destinations: r
+            copies: r
                 .copy_actions()
                 .iter()
-                .map(|c| c.destination_backup_vault_arn().to_string())
+                .map(|c| crate::model::CopyAction {
+                    destination: c.destination_backup_vault_arn().to_string(),
+                    delete_after_days: c.lifecycle().and_then(|l| l.delete_after_days()),
+                })
                 .collect(),
             // Set once the Region's vaults are listed.
             effect: crate::model::RuleEffect::Unchecked,

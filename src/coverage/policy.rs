@@ -8,7 +8,10 @@
 
 use super::schedule::max_interval_hours;
 use super::verdict::{Compliance, Covering, ReasonKind, Verdict};
-use crate::model::{BackupPlan, BackupRule, RecoveryPoint, RegionCatalog, Vault};
+use crate::model::{
+    lock_range_words, retention_words, BackupPlan, BackupRule, RecoveryPoint, RegionCatalog,
+    RuleEffect, Vault,
+};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -103,11 +106,76 @@ fn check(parameter: &'static str, met: bool, detail: String) -> PropertyCheck {
     }
 }
 
+/// The vault lists a copy's destination can be judged by (spec §10): the Region's own, and
+/// those of the account's other Regions that were read. A destination in another account, or
+/// in a Region whose vaults were not read, has a lock nobody here knows.
+#[derive(Debug, Clone, Copy)]
+pub struct Destinations<'a> {
+    /// The account the catalog was read in.
+    pub account: &'a str,
+    /// Its Region.
+    pub region: &'a str,
+    /// The Region's vaults, when listed.
+    pub local: Option<&'a BTreeMap<String, Vault>>,
+    /// Other Regions' vaults, by Region.
+    pub remote: &'a BTreeMap<String, BTreeMap<String, Vault>>,
+}
+
+impl<'a> Destinations<'a> {
+    /// The destinations a catalog knows.
+    pub fn of(catalog: &'a RegionCatalog) -> Destinations<'a> {
+        Destinations {
+            account: &catalog.account,
+            region: &catalog.region,
+            local: catalog.vaults.as_ref(),
+            remote: &catalog.copy_vaults,
+        }
+    }
+
+    /// Whether copies to `arn`, kept `retention`, succeed: yes, no, or unknown, and why.
+    fn judge(&self, arn: &str, retention: Option<i64>) -> (Option<bool>, String) {
+        let Some((region, account)) = vault_scope(arn) else {
+            return (Some(false), format!("`{arn}` is not a backup vault ARN"));
+        };
+        let name = arn.rsplit(':').next().unwrap_or_default();
+        let list = if account != self.account {
+            None
+        } else if region == self.region {
+            self.local
+        } else {
+            self.remote.get(region)
+        };
+        let Some(list) = list else {
+            return (
+                None,
+                format!("the lock of destination vault `{name}` in account {account} Region {region} is not known"),
+            );
+        };
+        match list.get(name).map(|v| RuleEffect::of_lock(v, retention)) {
+            None => (Some(false), format!("its destination vault `{name}` in {region} does not exist")),
+            Some(RuleEffect::LockRefuses { min, max }) => (
+                Some(false),
+                format!(
+                    "the lock of destination vault `{name}` in {region} accepts only {} and the copies are kept {}",
+                    lock_range_words(min, max),
+                    retention_words(retention)
+                ),
+            ),
+            Some(RuleEffect::LockForeverAmbiguous { min }) => (
+                None,
+                format!("copies kept forever against destination vault `{name}`'s lock minimum of {min} days (A-LOCK-FOREVER)"),
+            ),
+            Some(_) => (Some(true), format!("it copies to vault `{name}` in {region}")),
+        }
+    }
+}
+
 /// Checks one rule against the rule-level properties.
 pub fn check_rule(
     policy: &Policy,
     rule: &BackupRule,
     vaults: Option<&BTreeMap<String, Vault>>,
+    destinations: &Destinations<'_>,
 ) -> RuleCheck {
     let mut checks = Vec::new();
     if policy.needs_vaults() {
@@ -156,28 +224,52 @@ pub fn check_rule(
             }
         }
     }
-    let destinations: Vec<(&str, &str)> = rule
-        .copy_destinations
+    // A copy counts only where its destination is known to accept it (spec §10): a vault
+    // that exists, whose lock takes the copies' retention.
+    let copies: Vec<(&str, &str, (Option<bool>, String))> = rule
+        .copies
         .iter()
-        .filter_map(|a| vault_scope(a))
+        .filter_map(|c| {
+            let (region, account) = vault_scope(&c.destination)?;
+            Some((
+                region,
+                account,
+                destinations.judge(&c.destination, c.delete_after_days),
+            ))
+        })
         .collect();
+    let copy_check = |parameter: &'static str,
+                      wanted: &str,
+                      at: &dyn Fn(&(&str, &str, (Option<bool>, String))) -> bool,
+                      place: String| {
+        let mut to_there = copies.iter().filter(|c| at(c));
+        match to_there.clone().find(|c| c.2 .0 == Some(true)) {
+            Some(c) => check(parameter, true, c.2 .1.clone()),
+            None => match to_there.next() {
+                Some(c) => check(parameter, false, c.2 .1.clone()),
+                None => check(
+                    parameter,
+                    false,
+                    format!("it copies to no vault in {place}{wanted}"),
+                ),
+            },
+        }
+    };
     for region in &policy.cross_regions {
-        let met = destinations.iter().any(|(r, _)| r == region);
-        let detail = if met {
-            format!("it copies to a vault in {region}")
-        } else {
-            format!("it copies to no vault in {region}")
-        };
-        checks.push(check("crossRegionList", met, detail));
+        checks.push(copy_check(
+            "crossRegionList",
+            region,
+            &|c| c.0 == region,
+            String::new(),
+        ));
     }
     for account in &policy.cross_accounts {
-        let met = destinations.iter().any(|(_, a)| a == account);
-        let detail = if met {
-            format!("it copies to a vault in account {account}")
-        } else {
-            format!("it copies to no vault in account {account}")
-        };
-        checks.push(check("crossAccountList", met, detail));
+        checks.push(copy_check(
+            "crossAccountList",
+            account,
+            &|c| c.1 == account,
+            "account ".into(),
+        ));
     }
     if let Some(days) = policy.retention_days {
         let (met, detail) = match rule.delete_after_days {
@@ -277,7 +369,14 @@ pub fn candidates(policy: &Policy, coverage: &Verdict, catalog: &RegionCatalog) 
                             .iter()
                             // A rule whose vault is gone backs nothing up (spec §9).
                             .filter(|r| r.backs_up())
-                            .map(|r| check_rule(policy, r, catalog.vaults.as_ref()))
+                            .map(|r| {
+                                check_rule(
+                                    policy,
+                                    r,
+                                    catalog.vaults.as_ref(),
+                                    &Destinations::of(catalog),
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -367,7 +466,13 @@ mod tests {
             target_vault: Some(vault.into()),
             schedule: Some(schedule.into()),
             delete_after_days: days,
-            copy_destinations: copies.iter().map(|c| c.to_string()).collect(),
+            copies: copies
+                .iter()
+                .map(|c| crate::model::CopyAction {
+                    destination: c.to_string(),
+                    delete_after_days: Some(35),
+                })
+                .collect(),
             effect: crate::model::RuleEffect::Unchecked,
             document: Default::default(),
         }
@@ -408,8 +513,42 @@ mod tests {
         p
     }
 
+    /// The account's other Regions, as a snapshot would list them: us-west-2 has an open vault
+    /// `dr` and a `strict` one whose lock takes 90 days at least.
+    fn remote() -> BTreeMap<String, BTreeMap<String, Vault>> {
+        let v = |name: &str, min: Option<i64>| Vault {
+            name: name.into(),
+            locked: min.is_some(),
+            min_retention_days: min,
+            max_retention_days: None,
+            lock_date: None,
+        };
+        BTreeMap::from([(
+            "us-west-2".to_string(),
+            BTreeMap::from([
+                ("dr".to_string(), v("dr", None)),
+                ("strict".to_string(), v("strict", Some(90))),
+            ]),
+        )])
+    }
+
+    fn check_here(
+        p: &Policy,
+        r: &BackupRule,
+        vaults: Option<&BTreeMap<String, Vault>>,
+    ) -> RuleCheck {
+        let remote = remote();
+        let d = Destinations {
+            account: "111122223333",
+            region: "us-east-1",
+            local: vaults,
+            remote: &remote,
+        };
+        check_rule(p, r, vaults, &d)
+    }
+
     fn unmet(p: &Policy, r: &BackupRule) -> Vec<&'static str> {
-        check_rule(p, r, Some(&vaults()))
+        check_here(p, r, Some(&vaults()))
             .checks
             .iter()
             .filter(|c| !c.met)
@@ -443,7 +582,7 @@ mod tests {
             vec!["minRetentionDays", "maxRetentionDays"]
         );
         // Vaults never described: the lock is unknown, which never passes.
-        let r = check_rule(&lock, &rule("locked", None, &[], "rate(1 hour)"), None);
+        let r = check_here(&lock, &rule("locked", None, &[], "rate(1 hour)"), None);
         assert!(!r.meets_all() && r.checks[0].detail.contains("not described"));
     }
 
@@ -455,10 +594,62 @@ mod tests {
         });
         let west = "arn:aws:backup:us-west-2:111122223333:backup-vault:dr";
         let other = "arn:aws:backup:us-east-1:444455556666:backup-vault:central";
-        assert!(unmet(&copies, &rule("open", None, &[west, other], "rate(1 hour)")).is_empty());
+        // Another account's vault: its lock cannot be known here, so never a definite yes.
+        let r = check_here(
+            &copies,
+            &rule("open", None, &[west, other], "rate(1 hour)"),
+            Some(&vaults()),
+        );
+        assert!(
+            r.checks
+                .iter()
+                .find(|c| c.parameter == "crossRegionList")
+                .unwrap()
+                .met
+        );
+        let acct = r
+            .checks
+            .iter()
+            .find(|c| c.parameter == "crossAccountList")
+            .unwrap();
+        assert!(!acct.met && acct.detail.contains("not known"), "{acct:?}");
         assert_eq!(
             unmet(&copies, &rule("open", None, &[west], "rate(1 hour)")),
             vec!["crossAccountList"]
+        );
+        // A destination whose lock refuses the copies' 35 days, and one that does not exist.
+        let west_only = policy(|p| p.cross_regions = vec!["us-west-2".into()]);
+        let strict = "arn:aws:backup:us-west-2:111122223333:backup-vault:strict";
+        let r = check_here(
+            &west_only,
+            &rule("open", None, &[strict], "rate(1 hour)"),
+            Some(&vaults()),
+        );
+        assert!(
+            !r.checks[0].met && r.checks[0].detail.contains("accepts only at least 90 days"),
+            "{r:?}"
+        );
+        let gone = "arn:aws:backup:us-west-2:111122223333:backup-vault:gone";
+        let r = check_here(
+            &west_only,
+            &rule("open", None, &[gone], "rate(1 hour)"),
+            Some(&vaults()),
+        );
+        assert!(
+            !r.checks[0].met && r.checks[0].detail.contains("does not exist"),
+            "{r:?}"
+        );
+        // A Region whose vaults were not read: unknown.
+        let east2 = "arn:aws:backup:us-east-2:111122223333:backup-vault:dr";
+        let p2 = policy(|p| p.cross_regions = vec!["us-east-2".into()]);
+        let r = check_here(
+            &p2,
+            &rule("open", None, &[east2], "rate(1 hour)"),
+            Some(&vaults()),
+        );
+        assert!(
+            !r.checks[0].met && r.checks[0].detail.contains("not known"),
+            "{r:?}"
         );
         let keep = policy(|p| p.retention_days = Some(35));
         assert!(
@@ -476,7 +667,7 @@ mod tests {
             unmet(&often, &rule("open", None, &[], "cron(0 5 ? * SUN *)")),
             vec!["requiredFrequencyHours"]
         );
-        let odd = check_rule(&often, &rule("open", None, &[], "cron(0 5 1 * ? *)"), None);
+        let odd = check_here(&often, &rule("open", None, &[], "cron(0 5 1 * ? *)"), None);
         assert!(odd.checks[0].detail.contains("not understood"), "{:?}", odd);
     }
 
@@ -520,6 +711,7 @@ mod tests {
                 selections: Vec::new(),
             }],
             vaults: Some(vaults()),
+            copy_vaults: Default::default(),
         };
         let covered = Verdict::covered(vec![Covering {
             backup_plan_id: "p1".into(),

@@ -912,9 +912,9 @@ fn policy_actions(
                 }
                 for dest in &p.cross_regions {
                     if ru
-                        .copy_destinations
+                        .copies
                         .iter()
-                        .any(|d| d.split(':').nth(3) == Some(dest.as_str()))
+                        .any(|c| c.destination.split(':').nth(3) == Some(dest.as_str()))
                     {
                         continue;
                     }

@@ -334,11 +334,25 @@ impl TryFrom<SnapshotFile> for Snapshot {
             .as_deref()
             .map(|t| timestamp("CaptureTime", &serde_json::Value::String(t.to_string())))
             .transpose()?;
-        let regions = file
+        let mut regions: Vec<RegionSnapshot> = file
             .regions
             .into_iter()
             .map(|(region, r)| convert_region(&account, region, r))
             .collect::<Result<_, _>>()?;
+        // A copy to another Region of the account is judged by that Region's vaults, when the
+        // snapshot lists them (spec §10).
+        let lists: BTreeMap<String, BTreeMap<String, Vault>> = regions
+            .iter()
+            .filter_map(|r| Some((r.catalog.region.clone(), r.catalog.vaults.clone()?)))
+            .collect();
+        for r in &mut regions {
+            let wanted: Vec<String> = r.catalog.copy_regions();
+            for region in wanted {
+                if let Some(list) = lists.get(&region) {
+                    r.catalog.copy_vaults.insert(region, list.clone());
+                }
+            }
+        }
         Ok(Snapshot {
             account_id: account,
             captured_at,
@@ -448,6 +462,7 @@ fn convert_region(account: &str, region: String, r: RegionFile) -> Result<Region
         settings,
         plans,
         vaults,
+        copy_vaults: BTreeMap::new(),
     };
     catalog.mark_rule_effects();
     Ok(RegionSnapshot {
@@ -587,11 +602,14 @@ fn rule_from_file(r: RuleFile) -> BackupRule {
         target_vault: r.target_backup_vault_name,
         schedule: r.schedule_expression,
         delete_after_days: r.lifecycle.and_then(|l| l.delete_after_days),
-        copy_destinations: r
+        copies: r
             .copy_actions
             .unwrap_or_default()
             .into_iter()
-            .map(|c| c.destination_backup_vault_arn)
+            .map(|c| crate::model::CopyAction {
+                destination: c.destination_backup_vault_arn,
+                delete_after_days: c.lifecycle.and_then(|l| l.delete_after_days),
+            })
             .collect(),
         effect: crate::model::RuleEffect::Unchecked,
         document,
@@ -758,12 +776,16 @@ fn rule_file(r: &BackupRule) -> RuleFile {
             move_to_cold_storage_after_days: None,
             other: Default::default(),
         }),
-        copy_actions: (!r.copy_destinations.is_empty()).then(|| {
-            r.copy_destinations
+        copy_actions: (!r.copies.is_empty()).then(|| {
+            r.copies
                 .iter()
-                .map(|d| CopyActionFile {
-                    destination_backup_vault_arn: d.clone(),
-                    lifecycle: None,
+                .map(|c| CopyActionFile {
+                    destination_backup_vault_arn: c.destination.clone(),
+                    lifecycle: c.delete_after_days.map(|d| LifecycleFile {
+                        delete_after_days: Some(d),
+                        move_to_cold_storage_after_days: None,
+                        other: Default::default(),
+                    }),
                     other: Default::default(),
                 })
                 .collect()
