@@ -170,6 +170,15 @@ impl<'a> Destinations<'a> {
     }
 }
 
+/// One copy action and whether its destination takes it.
+struct CopyCheck<'a> {
+    region: &'a str,
+    account: &'a str,
+    /// Yes, no, or unknown (never counted).
+    accepted: Option<bool>,
+    detail: String,
+}
+
 /// Checks one rule against the rule-level properties.
 pub fn check_rule(
     policy: &Policy,
@@ -226,49 +235,48 @@ pub fn check_rule(
     }
     // A copy counts only where its destination is known to accept it (spec §10): a vault
     // that exists, whose lock takes the copies' retention.
-    let copies: Vec<(&str, &str, (Option<bool>, String))> = rule
+    let copies: Vec<CopyCheck<'_>> = rule
         .copies
         .iter()
         .filter_map(|c| {
             let (region, account) = vault_scope(&c.destination)?;
-            Some((
+            let (accepted, detail) = destinations.judge(&c.destination, c.delete_after_days);
+            Some(CopyCheck {
                 region,
                 account,
-                destinations.judge(&c.destination, c.delete_after_days),
-            ))
+                accepted,
+                detail,
+            })
         })
         .collect();
-    let copy_check = |parameter: &'static str,
-                      wanted: &str,
-                      at: &dyn Fn(&(&str, &str, (Option<bool>, String))) -> bool,
-                      place: String| {
-        let mut to_there = copies.iter().filter(|c| at(c));
-        match to_there.clone().find(|c| c.2 .0 == Some(true)) {
-            Some(c) => check(parameter, true, c.2 .1.clone()),
-            None => match to_there.next() {
-                Some(c) => check(parameter, false, c.2 .1.clone()),
-                None => check(
-                    parameter,
-                    false,
-                    format!("it copies to no vault in {place}{wanted}"),
-                ),
-            },
-        }
-    };
+    // The first copy there that is accepted, else the first copy there, else none.
+    let copy_check =
+        |parameter: &'static str, there: &dyn Fn(&CopyCheck<'_>) -> bool, place: String| {
+            let mut to_there = copies.iter().filter(|c| there(c));
+            match to_there.clone().find(|c| c.accepted == Some(true)) {
+                Some(c) => check(parameter, true, c.detail.clone()),
+                None => match to_there.next() {
+                    Some(c) => check(parameter, false, c.detail.clone()),
+                    None => check(
+                        parameter,
+                        false,
+                        format!("it copies to no vault in {place}"),
+                    ),
+                },
+            }
+        };
     for region in &policy.cross_regions {
         checks.push(copy_check(
             "crossRegionList",
-            region,
-            &|c| c.0 == region,
-            String::new(),
+            &|c| c.region == region,
+            region.clone(),
         ));
     }
     for account in &policy.cross_accounts {
         checks.push(copy_check(
             "crossAccountList",
-            account,
-            &|c| c.1 == account,
-            "account ".into(),
+            &|c| c.account == account,
+            format!("account {account}"),
         ));
     }
     if let Some(days) = policy.retention_days {
