@@ -31,14 +31,49 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
+/// A policy document: a mapping, or (where condition keys need substitution) a `!Sub` JSON
+/// string, read with every `${…}` left as written.
+fn policy_document(doc: &Value) -> Value {
+    let text = match doc {
+        Value::Tagged(t) => t.value.as_str().map(str::to_string),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    };
+    match text {
+        Some(json) => serde_norway::from_str(&json).expect("a policy document in JSON"),
+        None => doc.clone(),
+    }
+}
+
+/// Every policy statement that applies to the role `id` of template `t`: its inline policies
+/// and the `AWS::IAM::Policy` resources attached to it.
+fn role_statements(t: &Value, id: &str) -> Vec<Value> {
+    let role = &t["Resources"][id];
+    let inline = role["Properties"]["Policies"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| policy_document(&p["PolicyDocument"]));
+    let attached = resources(t, "AWS::IAM::Policy")
+        .into_iter()
+        .filter(|(_, p)| format!("{:?}", p["Properties"]["Roles"]).contains(&format!("\"{id}\"")))
+        .map(|(_, p)| policy_document(&p["Properties"]["PolicyDocument"]));
+    inline
+        .chain(attached)
+        .flat_map(|d| d["Statement"].as_sequence().cloned().unwrap_or_default())
+        .collect()
+}
+
 /// Every action a role's inline policies allow.
 fn role_actions(role: &Value) -> BTreeSet<String> {
     role["Properties"]["Policies"]
         .as_sequence()
-        .expect("Policies")
+        .cloned()
+        .unwrap_or_default()
         .iter()
         .flat_map(|p| {
-            p["PolicyDocument"]["Statement"]
+            policy_document(&p["PolicyDocument"])["Statement"]
                 .as_sequence()
                 .cloned()
                 .unwrap_or_default()
@@ -317,46 +352,170 @@ fn the_config_remediation_tags_one_table_with_a_role_that_can_only_tag_tables() 
         r["Remediation"]["Condition"].as_str(),
         Some("WithRemediation")
     );
-    for id in ["RemediationRole", "RemediationDocument"] {
+    for id in [
+        "RemediationRole",
+        "RemediationPolicy",
+        "RemediationDocument",
+    ] {
         assert_eq!(
             r[id]["Condition"].as_str(),
             Some("WithRemediationTooling"),
             "{id}"
         );
     }
-    // THEN the role's single action is dynamodb:TagResource, on this account's and Region's
-    // tables, assumed only by SSM
-    let role = &r["RemediationRole"];
-    assert_eq!(role_actions(role), set(["dynamodb:TagResource"]));
-    let statement = &role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0];
-    let resource = format!("{:?}", statement["Resource"]);
-    assert!(
-        resource.contains("${AWS::Region}:${AWS::AccountId}:table/*"),
-        "{resource}"
+    // THEN the role may read tags and write only the configured tag with the configured
+    // value, on this account's and Region's tables, never over an existing value of that key,
+    // and only SSM may assume it
+    let statements = role_statements(&t, "RemediationRole");
+    let allowed: BTreeSet<String> = statements
+        .iter()
+        .filter(|s| s["Effect"].as_str() == Some("Allow"))
+        .flat_map(|s| strings(&s["Action"]))
+        .collect();
+    assert_eq!(
+        allowed,
+        set(["dynamodb:ListTagsOfResource", "dynamodb:TagResource"])
     );
-    let trust = format!("{:?}", role["Properties"]["AssumeRolePolicyDocument"]);
+    let tag = statements
+        .iter()
+        .find(|s| {
+            s["Effect"].as_str() == Some("Allow")
+                && strings(&s["Action"]) == ["dynamodb:TagResource"]
+        })
+        .expect("the TagResource statement");
+    assert!(
+        tag["Resource"]
+            .as_str()
+            .unwrap()
+            .contains("${AWS::Region}:${AWS::AccountId}:table/*"),
+        "{:?}",
+        tag["Resource"]
+    );
+    let condition = &tag["Condition"];
+    assert_eq!(
+        strings(&condition["ForAllValues:StringEquals"]["aws:TagKeys"]),
+        ["${RemediationTagKey}"]
+    );
+    assert_eq!(
+        condition["StringEquals"]["aws:RequestTag/${RemediationTagKey}"].as_str(),
+        Some("${RemediationTagValue}")
+    );
+    let deny = statements
+        .iter()
+        .find(|s| s["Effect"].as_str() == Some("Deny"))
+        .expect("a Deny");
+    assert_eq!(strings(&deny["Action"]), ["dynamodb:TagResource"]);
+    assert_eq!(
+        deny["Condition"]["Null"]["aws:ResourceTag/${RemediationTagKey}"].as_str(),
+        Some("false")
+    );
+    let trust = format!(
+        "{:?}",
+        r["RemediationRole"]["Properties"]["AssumeRolePolicyDocument"]
+    );
     assert!(trust.contains("ssm.amazonaws.com"), "{trust}");
-    // AND the document tags the table Config names, through aws:executeAwsApi
+    // AND the tag parameters admit only what DynamoDB stores (and what the JSON policy can
+    // hold): no quote, no backslash, no aws: prefix
+    let key = t["Parameters"]["RemediationTagKey"]["AllowedPattern"]
+        .as_str()
+        .unwrap();
+    assert!(
+        key.contains("(?![aA][wW][sS]:)") && !key.contains('"') && !key.contains("\\\\"),
+        "{key}"
+    );
+    // AND the document tags the table Config names, and the remediation passes RESOURCE_ID,
+    // for tables only, and retries
     let doc = &r["RemediationDocument"]["Properties"];
     assert_eq!(doc["DocumentType"].as_str(), Some("Automation"));
     let step = &doc["Content"]["mainSteps"][0];
-    assert_eq!(step["action"].as_str(), Some("aws:executeAwsApi"));
-    assert_eq!(step["inputs"]["Api"].as_str(), Some("TagResource"));
-    let arn = format!("{:?}", step["inputs"]["ResourceArn"]);
+    assert_eq!(step["action"].as_str(), Some("aws:executeScript"));
+    let arn = format!("{:?}", step["inputs"]["InputPayload"]["TableArn"]);
     assert!(
         arn.contains("{{global:REGION}}")
             && arn.contains("{{global:ACCOUNT_ID}}")
             && arn.contains("{{TableName}}"),
         "{arn}"
     );
-    // AND the remediation passes RESOURCE_ID and retries
     let rc = &r["Remediation"]["Properties"];
     assert_eq!(
         rc["Parameters"]["TableName"]["ResourceValue"]["Value"].as_str(),
         Some("RESOURCE_ID")
     );
+    assert_eq!(rc["ResourceType"].as_str(), Some("AWS::DynamoDB::Table"));
     assert_eq!(rc["TargetType"].as_str(), Some("SSM_DOCUMENT"));
     assert!(rc["MaximumAutomaticAttempts"].as_u64().is_some());
+}
+
+#[test]
+fn the_remediation_script_tags_a_table_but_never_overwrites_a_value() {
+    // GIVEN the Automation document's script, run by python3 with a stand-in for boto3 that
+    // holds one table's tags
+    let t = template("dynamodb-backup-rule.yaml");
+    let script = t["Resources"]["RemediationDocument"]["Properties"]["Content"]["mainSteps"][0]
+        ["inputs"]["Script"]
+        .as_str()
+        .expect("the script")
+        .to_string();
+    let dir = std::env::temp_dir().join(format!("ddb-remediation-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("remediate.py"), &script).unwrap();
+    std::fs::write(
+        dir.join("boto3.py"),
+        r#"import json, os
+STATE = os.environ["TAGS_FILE"]
+class Client:
+    def list_tags_of_resource(self, ResourceArn, NextToken=None):
+        tags = json.load(open(STATE))
+        # Two pages, to exercise paging.
+        half = len(tags) // 2
+        if NextToken is None and half:
+            return {"Tags": tags[:half], "NextToken": "p2"}
+        return {"Tags": tags[half:] if NextToken else tags}
+    def tag_resource(self, ResourceArn, Tags):
+        tags = json.load(open(STATE))
+        for t in Tags:
+            tags = [x for x in tags if x["Key"] != t["Key"]] + [t]
+        json.dump(tags, open(STATE, "w"))
+def client(name):
+    assert name == "dynamodb"
+    return Client()
+"#,
+    )
+    .unwrap();
+    let run = |tags: &str| -> (bool, String, String) {
+        let state = dir.join("tags.json");
+        std::fs::write(&state, tags).unwrap();
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg("import remediate, json; print(json.dumps(remediate.handler({'TableArn': 'arn:aws:dynamodb:us-east-1:111122223333:table/t', 'TagKey': 'backup', 'TagValue': 'daily'}, None)))")
+            .current_dir(&dir)
+            .env("TAGS_FILE", &state)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .expect("python3 runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            std::fs::read_to_string(&state).unwrap(),
+        )
+    };
+    // WHEN the table lacks the key THEN it is tagged
+    let (ok, out, tags) =
+        run(r#"[{"Key": "team", "Value": "a"}, {"Key": "env", "Value": "prod"}]"#);
+    assert!(ok && out.contains("tagged"), "{out}");
+    assert!(
+        tags.contains(r#""Key": "backup", "Value": "daily""#),
+        "{tags}"
+    );
+    // WHEN it has the key with the same value THEN nothing changes
+    let (ok, out, _) = run(r#"[{"Key": "backup", "Value": "daily"}]"#);
+    assert!(ok && out.contains("already tagged"), "{out}");
+    // WHEN it has the key with another value THEN the step fails and the value stays
+    let (ok, _, tags) =
+        run(r#"[{"Key": "team", "Value": "a"}, {"Key": "backup", "Value": "weekly"}]"#);
+    assert!(!ok);
+    assert!(tags.contains("weekly") && !tags.contains("daily"), "{tags}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
