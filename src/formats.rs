@@ -68,15 +68,56 @@ fn kind_name(kind: ReasonKind) -> String {
     format!("{kind:?}")
 }
 
-/// `{"Findings": […]}`: the `BatchImportFindings` request body. Security Hub takes at most 100
-/// findings per call; the README shows how to split a larger file.
+/// `{"Findings": […]}`: the `BatchImportFindings` request body, every finding in one document.
+/// Security Hub takes at most 100 findings per call, all of the Region the call is made in:
+/// [`write_asff_batches`] writes files ready for that.
 pub fn write_asff(
     out: &mut impl Write,
     evaluations: &[TableEvaluation<'_>],
     ctx: &Context<'_>,
 ) -> io::Result<()> {
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &json!({ "Findings": asff_findings(evaluations, ctx) }),
+    )?;
+    writeln!(out)
+}
+
+/// Security Hub's limit on findings per `BatchImportFindings` call.
+pub const ASFF_BATCH: usize = 100;
+
+/// Writes `dir/findings-<Region>-<n>.json`, each a JSON list of at most [`ASFF_BATCH`]
+/// findings of one Region, for `aws securityhub batch-import-findings --region <Region>
+/// --findings file://<file>`: a file, not the command line, so no account is too large for
+/// Linux's argument limit. Returns the files written, with their Region and finding count.
+pub fn write_asff_batches(
+    dir: &std::path::Path,
+    evaluations: &[TableEvaluation<'_>],
+    ctx: &Context<'_>,
+) -> io::Result<Vec<(std::path::PathBuf, String, usize)>> {
+    std::fs::create_dir_all(dir)?;
+    let mut by_region: std::collections::BTreeMap<&str, Vec<Value>> = Default::default();
+    for (e, f) in evaluations.iter().zip(asff_findings(evaluations, ctx)) {
+        by_region.entry(e.region).or_default().push(f);
+    }
+    let mut written = Vec::new();
+    for (region, findings) in by_region {
+        for (n, batch) in findings.chunks(ASFF_BATCH).enumerate() {
+            let path = dir.join(format!("findings-{region}-{}.json", n + 1));
+            let mut file = io::BufWriter::new(std::fs::File::create(&path)?);
+            serde_json::to_writer(&mut file, batch)?;
+            writeln!(file)?;
+            file.flush()?;
+            written.push((path, region.to_string(), batch.len()));
+        }
+    }
+    Ok(written)
+}
+
+/// One ASFF finding per evaluation, in order.
+fn asff_findings(evaluations: &[TableEvaluation<'_>], ctx: &Context<'_>) -> Vec<Value> {
     let now = ctx.timestamp();
-    let findings: Vec<Value> = evaluations
+    evaluations
         .iter()
         .map(|e| {
             let arn = &e.table.arn;
@@ -147,9 +188,7 @@ pub fn write_asff(
             }
             finding
         })
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &json!({ "Findings": findings }))?;
-    writeln!(out)
+        .collect()
 }
 
 /// Text XML 1.0 can carry: markup characters escaped, control characters (which a tag value

@@ -6,32 +6,13 @@
 //! what a fix does.
 
 use crate::util::fake_aws::{FakeAws, Write, BASE_ACCESS_KEY, BASE_SECRET};
-use crate::util::{demo_snapshot, fake_aws_vars, repo_path, stderr, stdout};
+use crate::util::{aws_bin, demo_snapshot, fake_aws_vars, stderr, stdout};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
 const ACCOUNT: &str = "111122223333";
-
-/// The folder holding the real `aws`, installed on first use.
-fn aws_bin() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(repo_path("scripts/aws-cli.sh"))
-            .output()
-            .expect("bash runs");
-        assert!(
-            out.status.success(),
-            "installing the AWS CLI failed (it comes from PyPI):\n{}",
-            stderr(&out)
-        );
-        repo_path(stdout(&out).trim())
-    })
-}
 
 fn temp_file(doc: &Value) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);

@@ -18,6 +18,7 @@ mod real_account;
 mod remediate;
 mod remediate_real_cli;
 mod remediate_shell;
+mod securityhub_import;
 mod templates;
 mod vault_lock;
 mod vectors;

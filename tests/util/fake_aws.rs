@@ -880,6 +880,9 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
             _ => format!("Unknown {method} {path}"),
         },
         "sts" => query_param(&body_text, "Action").unwrap_or_else(|| "Unknown".into()),
+        "securityhub" if method == "POST" && path == "/findings/import" => {
+            "BatchImportFindings".to_string()
+        }
         _ => target.clone().unwrap_or_else(|| "Unknown".into()),
     };
 
@@ -1291,6 +1294,24 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                 Ok(()) => json_ok(json!({})),
                 Err(message) => error("dynamodb", StatusCode::BAD_REQUEST, "ValidationException", &message),
             }
+        }
+        ("securityhub", "BatchImportFindings") => {
+            // Security Hub refuses more than 100 findings a call, and findings whose product
+            // ARN names another Region or account than the call's.
+            let findings = input["Findings"].as_array().cloned().unwrap_or_default();
+            if findings.is_empty() || findings.len() > 100 {
+                return error("securityhub", StatusCode::BAD_REQUEST, "InvalidInputException",
+                    &format!("Findings takes 1 to 100 findings, got {}", findings.len()));
+            }
+            let wanted = format!(":securityhub:{region}:{account}:");
+            if let Some(f) = findings.iter().find(|f| !f["ProductArn"].as_str().is_some_and(|a| a.contains(&wanted))) {
+                return error("securityhub", StatusCode::BAD_REQUEST, "InvalidInputException",
+                    &format!("finding {} is not for {region} {account}", f["Id"]));
+            }
+            s.writes.push(Write { op: op.clone(), account: account.clone(), region: region.clone(),
+                path: Vec::new(), body: json!({"Count": findings.len(),
+                    "Ids": findings.iter().map(|f| f["Id"].clone()).collect::<Vec<_>>()}) });
+            json_ok(json!({"FailedCount": 0, "SuccessCount": findings.len(), "FailedFindings": []}))
         }
         ("dynamodb", "ListTables") => {
             let r = s.regions.entry(key_of).or_default();

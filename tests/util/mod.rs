@@ -299,3 +299,21 @@ pub fn assert_no_secrets(logs: &str) {
         assert!(!logs.contains(secret), "`{secret}` leaked into the logs");
     }
 }
+
+/// The folder holding the real AWS CLI's `aws` (pinned, from PyPI; `scripts/aws-cli.sh`),
+/// installed on first use.
+pub fn aws_bin() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = std::process::Command::new("bash")
+            .arg(repo_path("scripts/aws-cli.sh"))
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "installing the AWS CLI failed (it comes from PyPI):\n{}",
+            stderr(&out)
+        );
+        repo_path(stdout(&out).trim())
+    })
+}

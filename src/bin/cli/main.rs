@@ -143,6 +143,11 @@ enum Command {
         /// stdout is a terminal, no limit otherwise.
         #[arg(long, value_name = "COLUMNS")]
         width: Option<usize>,
+        /// With --format asff: write the findings to DIR/findings-<Region>-<n>.json, each a list
+        /// of at most 100 findings of one Region, ready for `aws securityhub
+        /// batch-import-findings --region <Region> --findings file://<file>`.
+        #[arg(long, value_name = "DIR")]
+        batch_dir: Option<PathBuf>,
     },
     /// Propose, for each NON_COMPLIANT table, the smallest changes that protect it, each one
     /// verified by re-evaluating the account with it applied. Never changes anything.
@@ -256,6 +261,11 @@ enum Command {
         /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
+        /// With --format asff: write the findings to DIR/findings-<Region>-<n>.json, each a list
+        /// of at most 100 findings of one Region, ready for `aws securityhub
+        /// batch-import-findings --region <Region> --findings file://<file>`.
+        #[arg(long, value_name = "DIR")]
+        batch_dir: Option<PathBuf>,
     },
     /// Capture the live account into a snapshot file, to replay any audit offline.
     #[command(after_help = concat!(
@@ -519,12 +529,27 @@ type ExportFn<W> = fn(
     &formats::Context<'_>,
 ) -> std::io::Result<()>;
 
+/// The output format and, for ASFF, the folder of batch files; `--batch-dir` needs asff.
+fn export_target(
+    format: Export,
+    batch_dir: Option<&Path>,
+) -> Result<(Export, Option<&Path>), Error> {
+    match (format, batch_dir) {
+        (Export::Asff, dir) | (_, dir @ None) => Ok((format, dir)),
+        (_, Some(_)) => Err(Error::Usage {
+            flag: "--batch-dir".into(),
+            expected: "--format asff with it (the batch files hold Security Hub findings)".into(),
+            source: None,
+        }),
+    }
+}
+
 /// Evaluates, keeps the tables asked for in the order asked for, prints them; `Ok(true)` when
 /// any table at all is NON_COMPLIANT.
 fn print_selected(
     out: &mut impl Write,
     snapshot: &Snapshot,
-    format: Export,
+    (format, batch_dir): (Export, Option<&Path>),
     params: &RuleParameters,
     only: Option<Only>,
     sort: Sort,
@@ -571,6 +596,26 @@ fn print_selected(
             .collect();
         write(out, &evaluations, &formats::Context::new(now, &fixes))
     };
+    if let Some(dir) = batch_dir {
+        let fixes: Vec<_> = snapshot
+            .regions
+            .iter()
+            .flat_map(|r| dynamodb_backup_rule::remedy::first_fixes(r, params, now, None))
+            .collect();
+        let written =
+            formats::write_asff_batches(dir, &evaluations, &formats::Context::new(now, &fixes))
+                .map_err(Error::Output)?;
+        let findings: usize = written.iter().map(|(_, _, n)| n).sum();
+        writeln!(
+            out,
+            "wrote {findings} finding(s) in {} file(s) to {}, at most {} each, one Region per file",
+            written.len(),
+            dir.display(),
+            formats::ASFF_BATCH
+        )
+        .map_err(Error::Output)?;
+        return Ok(any_non_compliant);
+    }
     match format {
         Export::Text => report::write_evaluations_text(out, &evaluations, text_width(width)),
         Export::Json => report::write_evaluations_json(out, &evaluations),
@@ -590,12 +635,14 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             format,
             width,
             parameters,
+            batch_dir,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
             // Recovery points only when a parameter judges them, as the Lambda reads them.
             let points = params.policy.recovery_point_age_hours.is_some();
             let snapshot = capture(regions, points)?;
-            print_selected(out, &snapshot, format, &params, None, Sort::File, width)
+            let target = export_target(format, batch_dir.as_deref())?;
+            print_selected(out, &snapshot, target, &params, None, Sort::File, width)
         }
         Command::Snapshot {
             regions,
@@ -686,10 +733,12 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             only,
             sort,
             width,
+            batch_dir,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
             let snapshot = load(&snapshot, strict)?;
-            print_selected(out, &snapshot, format, &params, only, sort, width)
+            let target = export_target(format, batch_dir.as_deref())?;
+            print_selected(out, &snapshot, target, &params, only, sort, width)
         }
         Command::Remediate {
             snapshot,
