@@ -40,7 +40,12 @@ try {
                       "Top causes", "Non-compliant tables"]) {
     if (!h2.includes(want)) problems.push(`missing section "${want}" (have: ${h2.join(", ")})`);
   }
-  // The last table lists the NON_COMPLIANT tables: Table, Region, Reason, Verified fix.
+  // The last table lists the NON_COMPLIANT tables: Table, Region, Reason, Verified fix, Command.
+  const cols = ["Table", "Region", "Reason", "Verified fix", "Command"];
+  const head = await page.locator("table").last().locator("thead th").allTextContents();
+  if (JSON.stringify(head) !== JSON.stringify(cols)) {
+    problems.push(`non-compliant columns differ: want ${cols.join(", ")}; have ${head.join(", ")}`);
+  }
   const rows = await page.locator("table").last().locator("tbody tr").evaluateAll((trs) =>
     trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
   const want = expected.Evaluations.filter((e) => e.ComplianceType === "NON_COMPLIANT")
@@ -50,7 +55,10 @@ try {
     problems.push(`non-compliant rows differ: want ${want.join("; ")}; have ${have.join("; ")}`);
   }
   for (const r of rows) {
-    if (r.length !== 4 || !r[2] || !r[3]) problems.push(`incomplete row: ${JSON.stringify(r)}`);
+    // Every row has a reason, a fix and the command that makes it (an `aws` call, shell-quoted).
+    if (r.length !== cols.length || !r[2] || !r[3] || !/^aws [a-z]/.test(r[4] ?? "")) {
+      problems.push(`incomplete row: ${JSON.stringify(r)}`);
+    }
   }
   // Rendered, not just parsed: the body has a real size on screen.
   const box = await page.locator("body").boundingBox();
