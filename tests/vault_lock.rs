@@ -351,3 +351,50 @@ fn a_lock_fix_is_checked_against_every_rule_that_targets_the_vault() {
     let why = lock.not_verified_because.as_deref().unwrap_or_default();
     assert!(why.contains("`rds-short`"), "{why}");
 }
+
+#[test]
+fn a_copy_fix_goes_to_a_destination_vault_that_exists_and_takes_the_copies() {
+    // GIVEN a 35-day rule that copies nowhere, crossRegionList us-west-2, and in us-west-2 a
+    // vault whose lock refuses 35 days beside one that takes them
+    let west = json!([locked("dr-strict", Some(90), None), {"BackupVaultName": "dr"}]);
+    let doc = account(
+        json!([rule_into("main", Some(35))]),
+        json!([{"BackupVaultName": "main"}]),
+        west,
+    );
+    let params = r#"{"crossRegionList":"us-west-2"}"#;
+    // WHEN remediation proposes the copy
+    let r = remediations(&doc, params);
+    let fix = r[0].first_verified().expect("a verified copy fix");
+    // THEN it copies into the vault that exists and accepts copies kept as long as the rule's
+    // own points, and is verified
+    assert_eq!(fix.kind, Kind::UpdateBackupPlan, "{}", fix.description);
+    let Call::UpdateBackupPlan { plan, .. } = &fix.calls[0] else {
+        panic!("{:?}", fix.calls)
+    };
+    let copy = &plan["Rules"][0]["CopyActions"][0];
+    assert_eq!(
+        copy["DestinationBackupVaultArn"],
+        "arn:aws:backup:us-west-2:111122223333:backup-vault:dr"
+    );
+    assert_eq!(copy["Lifecycle"]["DeleteAfterDays"], 35);
+
+    // GIVEN only the vault whose lock refuses the copies
+    let doc = account(
+        json!([rule_into("main", Some(35))]),
+        json!([{"BackupVaultName": "main"}]),
+        json!([locked("dr-strict", Some(90), None)]),
+    );
+    // THEN the copy fix is not verified, and says why
+    let r = remediations(&doc, params);
+    let copy_fix = r[0]
+        .actions
+        .iter()
+        .find(|a| a.kind == Kind::UpdateBackupPlan && a.description.contains("copy to"))
+        .expect("a copy fix is proposed");
+    assert!(!copy_fix.verified);
+    assert_eq!(
+        copy_fix.not_verified_because.as_deref(),
+        Some("no backup vault in us-west-2 accepts copies kept 35 days")
+    );
+}

@@ -20,6 +20,7 @@ use crate::params::RuleParameters;
 use crate::text::{selection_name, shown, unstorable_tag};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 /// The retention and schedule a rule the fix must invent gets: AWS Backup's daily default.
 const NEW_RULE_DAYS: i64 = 35;
@@ -675,7 +676,11 @@ fn explicit_selection(region: &RegionSnapshot, table: &Table) -> Option<Action> 
 /// A vault of the Region that exists and whose lock accepts `retention`: `Default` first, then
 /// by name. `None` when the vaults were not listed, or none accepts it.
 fn accepting_vault(region: &RegionSnapshot, retention: Option<i64>) -> Option<&Vault> {
-    let vaults = region.catalog.vaults.as_ref()?;
+    accepting(region.catalog.vaults.as_ref()?, retention)
+}
+
+/// The vault of a list whose lock accepts `retention`: `Default` first, then by name.
+fn accepting(vaults: &BTreeMap<String, Vault>, retention: Option<i64>) -> Option<&Vault> {
     let accepts = |v: &&Vault| RuleEffect::of_lock(v, retention) == RuleEffect::Effective;
     vaults
         .get("Default")
@@ -918,18 +923,36 @@ fn policy_actions(
                     {
                         continue;
                     }
+                    // Copies are kept as long as the rule keeps its own points, so that a lock
+                    // in the destination judges them as it would the source's.
+                    let keep = ru.delete_after_days;
+                    let known = region.catalog.copy_vaults.get(dest.as_str());
+                    let vault = known.and_then(|list| accepting(list, keep));
+                    let name = vault.map_or("Default", |v| v.name.as_str());
                     let arn = format!(
-                        "arn:{}:backup:{dest}:{}:backup-vault:Default",
+                        "arn:{}:backup:{dest}:{}:backup-vault:{name}",
                         table.arn.partition, region.catalog.account
                     );
+                    let mut copy = json!({"DestinationBackupVaultArn": arn});
+                    if let Some(days) = keep {
+                        copy["Lifecycle"] = json!({"DeleteAfterDays": days});
+                    }
                     let copies = doc.entry("CopyActions").or_insert_with(|| json!([]));
                     if let Some(list) = copies.as_array_mut() {
-                        list.push(json!({"DestinationBackupVaultArn": arn}));
+                        list.push(copy);
                     }
-                    changes.push(format!("copy to vault Default in {dest}"));
-                    unknown_copy = Some(format!(
-                        "the destination vault `Default` in {dest} is not known to exist (this snapshot does not list that Region's vaults)"
-                    ));
+                    changes.push(format!("copy to vault {name} in {dest}"));
+                    if vault.is_none() {
+                        unknown_copy = Some(match known {
+                            Some(_) => format!(
+                                "no backup vault in {dest} accepts copies kept {}",
+                                crate::model::retention_words(keep)
+                            ),
+                            None => format!(
+                                "the destination vault `Default` in {dest} is not known to exist (the vaults of {dest} were not read)"
+                            ),
+                        });
+                    }
                 }
             }
         };

@@ -340,16 +340,16 @@ impl TryFrom<SnapshotFile> for Snapshot {
             .map(|(region, r)| convert_region(&account, region, r))
             .collect::<Result<_, _>>()?;
         // A copy to another Region of the account is judged by that Region's vaults, when the
-        // snapshot lists them (spec §10).
+        // snapshot lists them (spec §10). Every other Region's list is kept, not only those the
+        // rules copy to today: a fix that adds a copy (crossRegionList) is checked the same way.
         let lists: BTreeMap<String, BTreeMap<String, Vault>> = regions
             .iter()
             .filter_map(|r| Some((r.catalog.region.clone(), r.catalog.vaults.clone()?)))
             .collect();
         for r in &mut regions {
-            let wanted: Vec<String> = r.catalog.copy_regions();
-            for region in wanted {
-                if let Some(list) = lists.get(&region) {
-                    r.catalog.copy_vaults.insert(region, list.clone());
+            for (region, list) in &lists {
+                if *region != r.catalog.region {
+                    r.catalog.copy_vaults.insert(region.clone(), list.clone());
                 }
             }
         }
