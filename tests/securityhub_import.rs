@@ -9,16 +9,38 @@ use crate::util::{aws_bin, cli, demo_snapshot, stderr, stdout};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The import loop as the docs print it.
-const LOOP: &str = r#"for f in "$DIR"/findings-*.json; do
-  region=$(basename "$f" .json); region=${region#findings-}; region=${region%-*}
-  aws securityhub batch-import-findings --region "$region" --findings "file://$f" > /dev/null || exit 1
-done"#;
+/// The import loop as the docs print it: the `for` loop of the shell block that calls
+/// `batch-import-findings`, in README.md or a page of docs/, so the docs cannot drift from what
+/// is tested.
+fn docs_loop() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    if let Ok(dir) = std::fs::read_dir(root.join("docs")) {
+        pages.extend(dir.flatten().map(|e| e.path()).filter(|p| {
+            p.extension().is_some_and(|x| x == "md")
+        }));
+    }
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap_or_default();
+        let Some(at) = text.find("aws securityhub batch-import-findings") else {
+            continue;
+        };
+        let start = text[..at].rfind("for f in").expect("the import loop starts with `for f in`");
+        let end = at + text[at..].find("done").expect("the import loop ends with `done`") + 4;
+        // The docs indent the block inside a list item.
+        return text[start..end]
+            .lines()
+            .map(str::trim_start)
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    panic!("no page of the docs shows the batch-import-findings loop");
+}
 
 async fn import(fake: &FakeAws, dir: &std::path::Path) {
     let out = tokio::process::Command::new("bash")
         .arg("-c")
-        .arg(LOOP)
+        .arg(docs_loop())
         .env_clear()
         .env("DIR", dir)
         .env("PATH", format!("{}:/usr/bin:/bin", aws_bin().display()))
