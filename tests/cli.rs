@@ -562,39 +562,53 @@ fn on_a_terminal_text_is_cut_to_its_width() {
 }
 
 #[test]
-fn every_example_in_the_readme_is_the_real_output() {
-    // GIVEN each README code block that starts with `$ dynamodb-backup-rule …`
-    let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
+fn every_example_in_the_docs_is_the_real_output() {
+    // GIVEN each code block of README.md and docs/*.md that starts with `$ dynamodb-backup-rule …`
+    let mut pages = vec![repo_path("README.md")];
+    let mut docs: Vec<_> = std::fs::read_dir(repo_path("docs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    docs.sort();
+    pages.extend(docs);
     let mut examples = 0;
-    let mut lines = readme.lines();
-    while let Some(line) = lines.next() {
-        if !line.starts_with("```") {
-            continue;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            if !line.starts_with("```") {
+                continue;
+            }
+            // A fence: its block runs to the next fence.
+            let block: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| !l.starts_with("```"))
+                .collect();
+            let Some(command) = block
+                .first()
+                .and_then(|l| l.strip_prefix("$ dynamodb-backup-rule "))
+            else {
+                continue;
+            };
+            let expected: String = block[1..].iter().map(|l| format!("{l}\n")).collect();
+            // Split as the shell a reader pastes it into would.
+            let args = shlex::split(command).expect("the example is valid shell");
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            // WHEN it runs
+            let out = cli(&args);
+            // THEN it prints exactly what the page shows
+            assert_eq!(
+                stdout(&out),
+                expected,
+                "example `{command}` in {} is stale; paste the real output",
+                page.display()
+            );
+            examples += 1;
         }
-        // A fence: its block runs to the next fence.
-        let block: Vec<&str> = lines
-            .by_ref()
-            .take_while(|l| !l.starts_with("```"))
-            .collect();
-        let Some(command) = block
-            .first()
-            .and_then(|l| l.strip_prefix("$ dynamodb-backup-rule "))
-        else {
-            continue;
-        };
-        let expected: String = block[1..].iter().map(|l| format!("{l}\n")).collect();
-        let args: Vec<&str> = command.split_whitespace().collect();
-        // WHEN it runs
-        let out = cli(&args);
-        // THEN it prints exactly what the README shows
-        assert_eq!(
-            stdout(&out),
-            expected,
-            "README example `{command}` is stale; paste the real output"
-        );
-        examples += 1;
     }
-    assert!(examples >= 2, "found {examples} examples");
+    assert!(examples >= 3, "found {examples} examples");
 }
 
 #[test]

@@ -48,7 +48,12 @@ async fn audit(fake: &FakeAws, regions: &[&str]) -> BTreeMap<(String, String), S
         "{}",
         stderr(&out)
     );
-    let doc: Value = serde_json::from_str(&stdout(&out)).expect("audit JSON");
+    verdicts(&stdout(&out))
+}
+
+/// (Region, table) -> verdict, from `evaluate`'s or `audit`'s JSON.
+fn verdicts(json: &str) -> BTreeMap<(String, String), String> {
+    let doc: Value = serde_json::from_str(json).expect("evaluation JSON");
     doc["Evaluations"]
         .as_array()
         .unwrap()
@@ -99,10 +104,58 @@ struct Outcome {
 }
 
 async fn paste_first_fixes(account: &Value, parameters: Option<&str>) -> Outcome {
-    paste_fixes(account, parameters, |_, actions| {
+    let o = paste_fixes(account, parameters, |_, actions| {
         actions.iter().find(|a| a["Verified"] == true).cloned()
     })
-    .await
+    .await;
+    // The what-if must agree with what the commands did: `--apply-to-snapshot` applies the same
+    // first fixes, all together, to the snapshot file, and evaluating that file must give every
+    // table the verdict the real CLI's changes gave it.
+    let what_if = what_if_verdicts(account, parameters).await;
+    let differ: Vec<_> = o
+        .after
+        .iter()
+        .filter(|(t, v)| what_if.get(*t) != Some(*v))
+        .map(|(t, v)| format!("{t:?}: commands {v}, what-if {:?}", what_if.get(t)))
+        .collect();
+    assert!(
+        differ.is_empty() && what_if.len() == o.after.len(),
+        "the what-if disagrees with the commands:\n{}",
+        differ.join("\n")
+    );
+    o
+}
+
+/// `remediate --apply-to-snapshot`, then `evaluate` of the file it wrote.
+async fn what_if_verdicts(
+    account: &Value,
+    parameters: Option<&str>,
+) -> BTreeMap<(String, String), String> {
+    let file = temp_file(account);
+    let out_file = file.with_extension("what-if.json");
+    let fake = FakeAws::start().await;
+    let (input, output) = (file.to_str().unwrap(), out_file.to_str().unwrap());
+    let mut args = vec![
+        "remediate",
+        "--snapshot",
+        input,
+        "--apply-to-snapshot",
+        output,
+    ];
+    let mut eval = vec!["evaluate", "--snapshot", output, "--format", "json"];
+    if let Some(p) = parameters {
+        args.extend(["--parameters", p]);
+        eval.extend(["--parameters", p]);
+    }
+    let ran = tool(&fake, &args).await;
+    assert!(
+        matches!(ran.status.code(), Some(0) | Some(3)),
+        "{}",
+        stderr(&ran)
+    );
+    let out = tool(&fake, &eval).await;
+    let _ = (std::fs::remove_file(&file), std::fs::remove_file(&out_file));
+    verdicts(&stdout(&out))
 }
 
 /// Pastes, for each NON_COMPLIANT table, the verified action `pick` chooses among all of its

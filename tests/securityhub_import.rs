@@ -16,17 +16,25 @@ fn docs_loop() -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut pages = vec![root.join("README.md")];
     if let Ok(dir) = std::fs::read_dir(root.join("docs")) {
-        pages.extend(dir.flatten().map(|e| e.path()).filter(|p| {
-            p.extension().is_some_and(|x| x == "md")
-        }));
+        pages.extend(
+            dir.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "md")),
+        );
     }
     for page in pages {
         let text = std::fs::read_to_string(&page).unwrap_or_default();
         let Some(at) = text.find("aws securityhub batch-import-findings") else {
             continue;
         };
-        let start = text[..at].rfind("for f in").expect("the import loop starts with `for f in`");
-        let end = at + text[at..].find("done").expect("the import loop ends with `done`") + 4;
+        let start = text[..at]
+            .rfind("for f in")
+            .expect("the import loop starts with `for f in`");
+        let end = at
+            + text[at..]
+                .find("done")
+                .expect("the import loop ends with `done`")
+            + 4;
         // The docs indent the block inside a list item.
         return text[start..end]
             .lines()
