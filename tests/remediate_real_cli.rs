@@ -469,3 +469,93 @@ async fn a_retention_fix_changes_only_the_retention() {
     expected["Lifecycle"]["DeleteAfterDays"] = json!(400);
     assert_eq!(update.body["BackupPlan"]["Rules"][0], expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_reads_keep_every_plan_member_even_one_the_sdk_does_not_know() {
+    for future in [false, true] {
+        live_plan_rewrite(future).await;
+    }
+}
+
+/// A plan rewrite read live: with `future`, the rule also holds a member no SDK or CLI knows yet.
+async fn live_plan_rewrite(future: bool) {
+    // GIVEN, behind the endpoint, a plan whose vault was deleted, with every optional member,
+    // ScanActions and ScanSettings
+    let mut p = plan(
+        "shared",
+        json!([{"SelectionId": "s1", "BackupSelection": {"SelectionName": "everything",
+        "IamRoleArn": ROLE, "Resources": ["*"]}}]),
+    );
+    let mut rule = full_rule();
+    rule["ScanActions"] = json!([{"MalwareScanner": "GUARDDUTY", "ScanMode": "FULL_SCAN"}]);
+    if future {
+        rule["MemberAddedNextYear"] = json!({"Nested": [1, 2]});
+    }
+    p["Rules"] = json!([rule.clone()]);
+    p["ScanSettings"] = json!([{"MalwareScanner": "GUARDDUTY", "ResourceTypes": ["EBS"]}]);
+    let doc = account(json!([p]), vec![table("orders", &[])]);
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&doc);
+    let mut expected = rule;
+    expected.as_object_mut().unwrap().remove("RuleId");
+
+    // WHEN `snapshot` captures the account live
+    let file = temp_file(&json!({}));
+    let path = file.to_str().unwrap();
+    let out = tool(
+        &fake,
+        &["snapshot", "--region", "us-east-1", "--output", path],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    // THEN the file keeps every member of the rule under its AWS name, and the plan's own
+    let captured: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let plan0 = &captured["Regions"]["us-east-1"]["BackupPlans"][0];
+    for (k, v) in expected.as_object().unwrap() {
+        assert_eq!(&plan0["Rules"][0][k], v, "rule member {k} in the snapshot");
+    }
+    assert_eq!(
+        plan0["ScanSettings"],
+        doc["Regions"]["us-east-1"]["BackupPlans"][0]["ScanSettings"]
+    );
+
+    // WHEN live `remediate` reads the account and its first fix is pasted into the real CLI
+    let out = tool(
+        &fake,
+        &["remediate", "--region", "us-east-1", "--format", "json"],
+    )
+    .await;
+    let rem: Value = serde_json::from_str(&stdout(&out)).expect("remediate JSON");
+    let fix = rem["Remediations"][0]["Actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["Verified"] == true)
+        .expect("a verified fix")
+        .clone();
+    assert_eq!(fix["Kind"], "UpdateBackupPlan", "{fix}");
+    let command = fix["Command"].as_str().unwrap();
+    let ran = paste(&fake, command).await;
+    let writes = fake.writes();
+    let sent = writes.iter().find(|w| w.op == "UpdateBackupPlan");
+    if future {
+        // THEN the unknown member is sent back too, never dropped: a CLI that does not know it
+        // refuses the whole command, and nothing is written
+        assert!(command.contains("MemberAddedNextYear"), "{command}");
+        assert!(!ran.status.success());
+        assert!(
+            stderr(&ran).contains("Unknown parameter"),
+            "{}",
+            stderr(&ran)
+        );
+        assert!(sent.is_none(), "nothing may be written");
+        return;
+    }
+    // THEN the plan sent back is the plan read, with only the vault changed
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    let sent = &sent.expect("an UpdateBackupPlan").body["BackupPlan"];
+    expected["TargetBackupVaultName"] = json!("Default");
+    assert_eq!(sent["Rules"][0], expected);
+    assert_eq!(sent["ScanSettings"], plan0["ScanSettings"]);
+}
