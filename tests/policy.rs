@@ -89,7 +89,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         r#"{"maxRecoveryPointAgeHours":"24"}"#,
         "orders",
         "metrics",
-        "its latest completed recovery point is 144 hours old (maxRecoveryPointAgeHours 24)",
+        "it has no completed recovery point in the last 24 hours (the latest is of 2026-11-15 06:00 UTC; maxRecoveryPointAgeHours 24)",
     ),
 ];
 

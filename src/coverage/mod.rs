@@ -28,6 +28,11 @@ pub use verdict::{Compliance, Covering, ReasonKind, Verdict};
 
 use crate::model::Table;
 
+/// A trace's place among equals: by names and IDs.
+fn trace_key<'a>(t: &SelectionTrace<'a>) -> (&'a str, &'a str, &'a str, &'a str) {
+    (&t.plan.name, &t.selection.name, &t.plan.id, &t.selection.id)
+}
+
 /// Decides one table against an indexed catalog.
 pub fn evaluate_table(table: &Table, index: &CatalogIndex<'_>) -> Verdict {
     decide(
@@ -97,7 +102,10 @@ fn decide(
             Some((bt, _, spec)) => {
                 let kept = *spec.get_or_insert_with(|| bt.specificity());
                 let this = t.specificity();
-                (this > kept).then_some(Some(this))
+                // Last, by names and IDs, not by listing order: AWS lists plans in no promised
+                // order, and a reason that moved with it would be put (and billed) again.
+                (this > kept || (this == kept && trace_key(&t) < trace_key(bt)))
+                    .then_some(Some(this))
             }
         };
         if let Some(spec) = replace {
@@ -232,7 +240,33 @@ mod tests {
         let v = verdict(json!([catch_all, direct]), json!([]));
         // THEN the reason names the selection meant for this table
         assert!(v.reason.contains("orders-prod"), "{}", v.reason);
-        assert!(v.reason.contains("(+1 more"), "{}", v.reason);
+        assert!(
+            v.reason
+                .contains("(other selections mention it too; run explain)"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn among_equal_blockers_the_reason_does_not_depend_on_listing_order() {
+        // GIVEN two selections failing the same kind of condition, equally specific, listed in
+        // either order, and a third that mentions the table too
+        let sel = |id: &str, name: &str| {
+            json!({"SelectionId": id, "BackupSelection": {"SelectionName": name,
+            "IamRoleArn": "arn:aws:iam::111122223333:role/b", "Resources": ["arn:aws:dynamodb:*:*:table/*"],
+            "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": name}]}}})
+        };
+        let a = verdict(json!([sel("1", "beta"), sel("2", "alpha")]), json!([]));
+        let b = verdict(json!([sel("2", "alpha"), sel("1", "beta")]), json!([]));
+        let c = verdict(
+            json!([sel("2", "alpha"), sel("3", "gamma"), sel("1", "beta")]),
+            json!([]),
+        );
+        // THEN the same selection is named, and the text does not count the others
+        assert_eq!(a.reason, b.reason);
+        assert_eq!(a.reason, c.reason);
+        assert!(a.reason.contains("`alpha`"), "{}", a.reason);
     }
 
     #[test]

@@ -332,13 +332,16 @@ pub fn check_recovery_points(
             format!("it has no completed recovery point (maxRecoveryPointAgeHours {hours})"),
         ),
         Some(t) => {
-            let age = (now - t).num_minutes() as f64 / 60.0;
-            let age = (age * 10.0).round() / 10.0;
-            check(
-                parameter,
-                age <= f64::from(hours),
-                format!("its latest completed recovery point is {age} hours old (maxRecoveryPointAgeHours {hours})"),
-            )
+            // Said with the point's own time, never its age: an age grows every pass, and a
+            // changed annotation is put (and billed) again though nothing changed.
+            let within = now - t <= chrono::Duration::hours(i64::from(hours));
+            let when = t.format("%Y-%m-%d %H:%M UTC");
+            let detail = if within {
+                format!("it has a completed recovery point within the last {hours} hours (the latest is of {when})")
+            } else {
+                format!("it has no completed recovery point in the last {hours} hours (the latest is of {when}; maxRecoveryPointAgeHours {hours})")
+            };
+            check(parameter, within, detail)
         }
     }
 }
@@ -689,10 +692,21 @@ mod tests {
         assert!(check_recovery_points(24, Some(&[at(5, "COMPLETED")]), now).met);
         let stale = check_recovery_points(24, Some(&[at(30, "COMPLETED"), at(2, "PARTIAL")]), now);
         assert!(
-            !stale.met && stale.detail.contains("30 hours"),
+            !stale.met
+                && stale
+                    .detail
+                    .contains("no completed recovery point in the last 24 hours")
+                && stale.detail.contains("2026-11-20 06:00 UTC"),
             "{}",
             stale.detail
         );
+        // The same situation later says the same thing: nothing in it grows with time.
+        let later = check_recovery_points(
+            24,
+            Some(&[at(30, "COMPLETED"), at(2, "PARTIAL")]),
+            now + chrono::Duration::hours(20),
+        );
+        assert_eq!(later.detail, stale.detail);
         assert!(!check_recovery_points(24, Some(&[]), now).met);
         assert!(!check_recovery_points(24, None, now).met);
     }
