@@ -6,6 +6,7 @@
 //! change with its `VersionId`) need not be read again.
 
 use crate::model::RegionCatalog;
+use crate::ports::{PassKey, Scope};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -69,27 +70,28 @@ impl CatalogCache {
     }
 }
 
-/// When the last successful pass over each account and Region started, in this container.
+/// When the last successful pass of each rule over each account and Region started, in this
+/// container.
 #[derive(Debug, Default)]
 pub struct PassLedger {
-    started: Mutex<HashMap<(String, String), chrono::DateTime<chrono::Utc>>>,
+    started: Mutex<HashMap<(String, String, PassKey), chrono::DateTime<chrono::Utc>>>,
 }
 
 impl PassLedger {
-    /// The start of the last successful pass over the scope.
-    pub fn last(&self, scope: &crate::ports::Scope) -> Option<chrono::DateTime<chrono::Utc>> {
+    fn key(scope: &Scope, rule: &PassKey) -> (String, String, PassKey) {
+        (scope.account.clone(), scope.region.clone(), rule.clone())
+    }
+
+    /// The start of the last successful pass of `rule` over the scope.
+    pub fn last(&self, scope: &Scope, rule: &PassKey) -> Option<chrono::DateTime<chrono::Utc>> {
         let passes = self.started.lock().ok()?;
-        passes
-            .get(&(scope.account.clone(), scope.region.clone()))
-            .copied()
+        passes.get(&Self::key(scope, rule)).copied()
     }
 
     /// Records a successful pass; an older start never replaces a newer one.
-    pub fn record(&self, scope: &crate::ports::Scope, started: chrono::DateTime<chrono::Utc>) {
+    pub fn record(&self, scope: &Scope, rule: &PassKey, started: chrono::DateTime<chrono::Utc>) {
         if let Ok(mut passes) = self.started.lock() {
-            let e = passes
-                .entry((scope.account.clone(), scope.region.clone()))
-                .or_insert(started);
+            let e = passes.entry(Self::key(scope, rule)).or_insert(started);
             *e = (*e).max(started);
         }
     }

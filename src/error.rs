@@ -131,6 +131,18 @@ pub enum Error {
         advice: String,
     },
 
+    /// The Backup catalog changed each time a pass checked it, more often than a pass decides
+    /// again: the invocation fails so that Lambda retries it with a fresh read.
+    #[error("the AWS Backup catalog of {account} {region} changed during the pass {rounds} times in a row; what was put is the verdict of the catalog read before the last change, and the invocation fails so that it runs again")]
+    CatalogKeptChanging {
+        /// The account.
+        account: String,
+        /// The Region.
+        region: String,
+        /// How many times the pass decided again.
+        rounds: u32,
+    },
+
     /// `PutEvaluations` kept rejecting some evaluations.
     #[error("config:PutEvaluations rejected {} evaluation(s) after {attempts} attempts: {}", .failed.len(), .failed.join("; "))]
     FailedEvaluations {
@@ -230,6 +242,7 @@ impl Error {
             Error::InvalidParameters { .. } => "InvalidParameters",
             Error::NotSupported(_) => "NotSupported",
             Error::WouldNotFinish { .. } => "Timeout",
+            Error::CatalogKeptChanging { .. } => "CatalogChanging",
             Error::Aws {
                 kind: AwsErrorKind::AccessDenied,
                 ..

@@ -565,6 +565,20 @@ pub struct Recorded {
     pub annotation: String,
     /// `ResultRecordedTime`: when Config recorded it.
     pub recorded_at: Option<DateTime<Utc>>,
+    /// The `OrderingTimestamp` it was put with: how new the state it was decided from is. A
+    /// pass never replaces a result whose state is newer than its own inputs.
+    pub ordered_at: Option<DateTime<Utc>>,
+}
+
+/// What Config keeps for a rule, and how many of its results could not be read (a result
+/// without a resource type, ID or compliance type): those are counted and logged, and their
+/// tables decided and put as if nothing were recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedResults {
+    /// The results read.
+    pub results: Vec<Recorded>,
+    /// Results Config returned that could not be read.
+    pub unreadable: usize,
 }
 
 /// One selection that covers the table.

@@ -5,10 +5,13 @@
 use crate::cache::PassLedger;
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::{Evaluation, Recorded, RecoveryPoint, RegionCatalog, Snapshot, Table, Tags};
+use crate::model::{
+    Evaluation, RecordedResults, RecoveryPoint, RegionCatalog, Snapshot, Table, Tags,
+};
 use crate::ports::{
     BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Freshness, Inventory,
-    InventorySource, PacedRead, Pacing, PassLog, RecoveryPoints, Scope, TableInventory, TableTags,
+    InventorySource, PacedRead, Pacing, PassKey, PassLog, RecoveryPoints, Scope, TableInventory,
+    TableTags,
 };
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
@@ -75,12 +78,12 @@ impl BackupCatalog for SnapshotEnv {
 }
 
 impl PassLog for SnapshotEnv {
-    fn last_pass_started(&self, scope: &Scope) -> Option<DateTime<Utc>> {
-        self.passes.last(scope)
+    fn last_pass_started(&self, scope: &Scope, rule: &PassKey) -> Option<DateTime<Utc>> {
+        self.passes.last(scope, rule)
     }
 
-    fn pass_done(&self, scope: &Scope, started: DateTime<Utc>) {
-        self.passes.record(scope, started)
+    fn pass_done(&self, scope: &Scope, rule: &PassKey, started: DateTime<Utc>) {
+        self.passes.record(scope, rule, started)
     }
 }
 
@@ -137,8 +140,17 @@ impl ComplianceHistory for SnapshotEnv {
         &self,
         _scope: &Scope,
         _rule_name: &str,
-    ) -> Result<Vec<Recorded>, Error> {
-        Ok(Vec::new())
+    ) -> Result<RecordedResults, Error> {
+        Ok(RecordedResults::default())
+    }
+
+    async fn recorded_results_of(
+        &self,
+        _scope: &Scope,
+        _rule_name: &str,
+        _tables: &[&str],
+    ) -> Result<RecordedResults, Error> {
+        Ok(RecordedResults::default())
     }
 }
 
@@ -245,12 +257,12 @@ impl<E: BackupCatalog + Sync> BackupCatalog for Recording<E> {
 }
 
 impl<E: PassLog> PassLog for Recording<E> {
-    fn last_pass_started(&self, scope: &Scope) -> Option<DateTime<Utc>> {
-        self.inner.last_pass_started(scope)
+    fn last_pass_started(&self, scope: &Scope, rule: &PassKey) -> Option<DateTime<Utc>> {
+        self.inner.last_pass_started(scope, rule)
     }
 
     /// Nothing was put, so the pass answers no later event.
-    fn pass_done(&self, _scope: &Scope, _started: DateTime<Utc>) {}
+    fn pass_done(&self, _scope: &Scope, _rule: &PassKey, _started: DateTime<Utc>) {}
 }
 
 impl<E: Pacing> Pacing for Recording<E> {
@@ -284,8 +296,19 @@ impl<E: ComplianceHistory + Sync> ComplianceHistory for Recording<E> {
         &self,
         scope: &Scope,
         rule_name: &str,
-    ) -> Result<Vec<Recorded>, Error> {
+    ) -> Result<RecordedResults, Error> {
         self.inner.recorded_results(scope, rule_name).await
+    }
+
+    async fn recorded_results_of(
+        &self,
+        scope: &Scope,
+        rule_name: &str,
+        tables: &[&str],
+    ) -> Result<RecordedResults, Error> {
+        self.inner
+            .recorded_results_of(scope, rule_name, tables)
+            .await
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
-use crate::model::{Evaluation, Recorded, RecoveryPoint, RegionCatalog, Table, Tags};
+use crate::model::{Evaluation, RecordedResults, RecoveryPoint, RegionCatalog, Table, Tags};
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
@@ -47,11 +47,34 @@ pub trait BackupCatalog {
 
 /// What this container remembers of its own passes, so a burst of backup-change events costs
 /// one pass: an event captured before the last pass started is already reflected in it.
+///
+/// Passes are remembered per rule, by `rule` (the rule's name and parameters, see
+/// [`PassKey`]): two rules sharing the function decide and put different things, so one's pass
+/// never answers the other's event.
 pub trait PassLog {
-    /// When the last successful pass over the scope started, in this container.
-    fn last_pass_started(&self, scope: &Scope) -> Option<DateTime<Utc>>;
-    /// Records a successful pass that started at `started`.
-    fn pass_done(&self, scope: &Scope, started: DateTime<Utc>);
+    /// When the last successful pass of `rule` over the scope started, in this container.
+    fn last_pass_started(&self, scope: &Scope, rule: &PassKey) -> Option<DateTime<Utc>>;
+    /// Records a successful pass of `rule` that started at `started`.
+    fn pass_done(&self, scope: &Scope, rule: &PassKey, started: DateTime<Utc>);
+}
+
+/// Which rule a pass was for: its name and its parameters, in a canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PassKey(String);
+
+impl PassKey {
+    /// The key of a rule named `rule` (none when the event does not name it) with `parameters`.
+    pub fn new(
+        rule: Option<&str>,
+        parameters: &serde_json::Map<String, serde_json::Value>,
+    ) -> PassKey {
+        // serde_json's Map is ordered by key, so equal parameters give equal text.
+        PassKey(format!(
+            "{}\u{0}{}",
+            rule.unwrap_or_default(),
+            serde_json::Value::Object(parameters.clone())
+        ))
+    }
 }
 
 /// How fast paced reads go, so a pass can tell before it starts whether it can finish in time.
@@ -158,7 +181,16 @@ pub trait ComplianceHistory {
         &self,
         scope: &Scope,
         rule_name: &str,
-    ) -> impl Future<Output = Result<Vec<Recorded>, Error>> + Send;
+    ) -> impl Future<Output = Result<RecordedResults, Error>> + Send;
+
+    /// The rule's results for these tables only, read again just before a pass puts them: a
+    /// newer result (a table's own change event, a pass that read later) is not replaced.
+    fn recorded_results_of(
+        &self,
+        scope: &Scope,
+        rule_name: &str,
+        tables: &[&str],
+    ) -> impl Future<Output = Result<RecordedResults, Error>> + Send;
 }
 
 /// Reads a table's tags when the configuration item did not carry them.

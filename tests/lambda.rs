@@ -198,8 +198,9 @@ async fn the_lambda_binary_handles_every_fixture_end_to_end() {
         vec!["arn:aws:iam::444455556666:role/dynamodb-backup-rule-member".to_string()]
     );
     // One catalog load for the function's own account and Region, one for the member's, and
-    // one more after the backup change dropped the cache.
-    assert_eq!(fake.count("DescribeRegionSettings"), 3);
+    // three for the backup change's pass: its read, and its revalidations before and after it
+    // put (which reuse every selection by ID).
+    assert_eq!(fake.count("DescribeRegionSettings"), 5);
     // The backup change decided the 11 tables and the selection, and put only what Config did
     // not already keep: the tables the earlier events had put unchanged were left alone.
     let backup_put = puts.last().expect("the backup change put");

@@ -81,7 +81,8 @@ async fn the_binary_evaluates_every_table_periodically_in_batches_and_clears_sta
     rt.push("periodic-1", scheduled(json!({})));
     let outcomes = rt.wait_for(1, Duration::from_secs(60)).await;
     let logs = stop(child).await;
-    // THEN every table got an evaluation, in batches of at most 100, timestamped by the notification
+    // THEN every table got an evaluation, in batches of at most 100, all stamped with the time
+    // the pass began reading its inputs: after the notification, before it answered
     let Some(Outcome::Response { body, .. }) = outcomes.first() else {
         panic!("{outcomes:?}\n{logs}")
     };
@@ -90,9 +91,15 @@ async fn the_binary_evaluates_every_table_periodically_in_batches_and_clears_sta
     assert_eq!(sizes, vec![100, 100, 62], "261 tables + 1 stale");
     assert_eq!(body["evaluations"], 262);
     let all: Vec<&Value> = puts.iter().flat_map(|p| &p.evaluations).collect();
+    let stamp = all[0]["OrderingTimestamp"].as_f64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(stamp > 1_795_219_200.373 && stamp <= now, "{:?}", all[0]);
     assert!(
         all.iter()
-            .all(|e| e["OrderingTimestamp"].as_f64() == Some(1_795_219_200.373)),
+            .all(|e| e["OrderingTimestamp"].as_f64() == Some(stamp)),
         "{:?}",
         all[0]
     );
@@ -288,13 +295,13 @@ async fn a_backup_selection_change_reevaluates_the_region_past_the_cache() {
     );
     let text =
         std::fs::read_to_string(repo_path("testdata/events/backup-selection-change.json")).unwrap();
+    let reads_before = fake.count("DescribeRegionSettings");
     let evals = run(&env, serde_json::from_str(&text).unwrap(), None)
         .await
         .unwrap();
-    // THEN every table of the Region is evaluated against the new catalog
-    assert_eq!(
-        fake.count("DescribeRegionSettings"),
-        2,
+    // THEN every table of the Region is evaluated against the new catalog, read afresh
+    assert!(
+        fake.count("DescribeRegionSettings") > reads_before,
         "the cache was bypassed"
     );
     assert_eq!(evals.len(), 12, "11 tables and the selection itself");
@@ -307,9 +314,18 @@ async fn a_backup_selection_change_reevaluates_the_region_past_the_cache() {
         (own.resource_type.as_str(), own.compliance),
         ("AWS::Backup::BackupSelection", Compliance::NotApplicable)
     );
+    // AND the selection's own result carries the change's capture time, and the tables' the
+    // time the pass began reading, which is later: a table event newer than that is not replaced
+    assert_eq!(
+        own.ordering_timestamp.to_rfc3339(),
+        "2026-11-20T11:00:00+00:00"
+    );
+    let stamp = verdict(&evals, "feature-flags").unwrap().ordering_timestamp;
+    assert!(stamp > own.ordering_timestamp);
     assert!(evals
         .iter()
-        .all(|e| e.ordering_timestamp.to_rfc3339() == "2026-11-20T11:00:00+00:00"));
+        .filter(|e| e.resource_type == "AWS::DynamoDB::Table")
+        .all(|e| e.ordering_timestamp == stamp));
     // AND the pass read what Config keeps, to put only the difference
     assert_eq!(fake.count("GetComplianceDetailsByConfigRule"), 1);
 }

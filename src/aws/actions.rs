@@ -35,6 +35,7 @@ pub const ACTIONS: &[(&str, ActionPath)] = &[
     ),
     ("config:SelectResourceConfig", ActionPath::Rule),
     ("config:GetComplianceDetailsByConfigRule", ActionPath::Rule),
+    ("config:GetComplianceDetailsByResource", ActionPath::Rule),
     ("dynamodb:ListTagsOfResource", ActionPath::Rule),
     ("dynamodb:ListTables", ActionPath::Rule),
     ("dynamodb:DescribeTable", ActionPath::Rule),

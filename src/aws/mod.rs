@@ -16,12 +16,13 @@ use crate::cache::{CatalogCache, PassLedger};
 use crate::error::{AwsErrorKind, Error};
 use crate::event::{ConfigItem, ItemSummary};
 use crate::model::{
-    Evaluation, Recorded, RecoveryPoint, RegionCatalog, RegionSnapshot, Snapshot, Table, Tags,
+    Evaluation, RecordedResults, RecoveryPoint, RegionCatalog, RegionSnapshot, Snapshot, Table,
+    Tags, DYNAMODB_TABLE_TYPE,
 };
 use crate::ports::{
     BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Freshness, Inventory,
-    InventorySource, PacedRead, Pacing, PassLog, Progress, RecoveryPoints, Scope, TableInventory,
-    TableTags,
+    InventorySource, PacedRead, Pacing, PassKey, PassLog, Progress, RecoveryPoints, Scope,
+    TableInventory, TableTags,
 };
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
@@ -52,6 +53,11 @@ pub const REFRESH_DAYS_VAR: &str = "RESULT_REFRESH_DAYS";
 pub const DESCRIBE_RATE: f64 = 20.0;
 /// `PutEvaluations` calls a second a pass expects.
 pub const PUT_RATE: f64 = 5.0;
+
+/// Up to this many tables, a pass re-reads their recorded results one
+/// `GetComplianceDetailsByResource` call each; beyond, the rule's whole listing is cheaper for
+/// any account of up to 100 times as many tables.
+pub const RECORDED_PER_RESOURCE_MAX: usize = 20;
 /// The environment variable that sets the pace of `ListTagsOfResource` in fallback inventories.
 pub const TAG_RATE_VAR: &str = "TAG_READS_PER_SECOND";
 /// DynamoDB's documented limit for `ListTagsOfResource`: 10 requests per second per account.
@@ -561,12 +567,16 @@ impl BackupCatalog for AwsEnv {
 }
 
 impl PassLog for AwsEnv {
-    fn last_pass_started(&self, scope: &Scope) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.passes.last(scope)
+    fn last_pass_started(
+        &self,
+        scope: &Scope,
+        rule: &PassKey,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.passes.last(scope, rule)
     }
 
-    fn pass_done(&self, scope: &Scope, started: chrono::DateTime<chrono::Utc>) {
-        self.passes.record(scope, started);
+    fn pass_done(&self, scope: &Scope, rule: &PassKey, started: chrono::DateTime<chrono::Utc>) {
+        self.passes.record(scope, rule, started);
     }
 }
 
@@ -680,10 +690,36 @@ impl ComplianceHistory for AwsEnv {
         &self,
         scope: &Scope,
         rule_name: &str,
-    ) -> Result<Vec<Recorded>, Error> {
+    ) -> Result<RecordedResults, Error> {
         let clients = self.clients(scope).await?;
         config::evaluations::recorded_results(&clients.config, scope.role_arn.as_deref(), rule_name)
             .await
+    }
+
+    async fn recorded_results_of(
+        &self,
+        scope: &Scope,
+        rule_name: &str,
+        tables: &[&str],
+    ) -> Result<RecordedResults, Error> {
+        // One call per table, or the whole listing (100 a page) when that is fewer calls.
+        if tables.len() > RECORDED_PER_RESOURCE_MAX {
+            let mut all = self.recorded_results(scope, rule_name).await?;
+            let wanted: std::collections::HashSet<&str> = tables.iter().copied().collect();
+            all.results.retain(|r| {
+                r.resource_type == DYNAMODB_TABLE_TYPE && wanted.contains(r.resource_id.as_str())
+            });
+            return Ok(all);
+        }
+        let clients = self.clients(scope).await?;
+        config::evaluations::recorded_results_of(
+            &clients.config,
+            scope.role_arn.as_deref(),
+            rule_name,
+            DYNAMODB_TABLE_TYPE,
+            tables,
+        )
+        .await
     }
 }
 

@@ -1,29 +1,38 @@
 //! A pass over every table of an account and Region: the periodic run, or the run after a
 //! backup plan or selection changed.
 //!
-//! 1. Revalidate the catalog: no pass is decided from a cached one.
-//! 2. Read the inventory (Config's when its recorder is live, else DynamoDB's) and, with the
-//!    rule's name, what Config keeps for the rule.
-//! 3. Tables Config reports but the inventory lacks are asked of DynamoDB: a live one is
+//! 1. Note the time, then read the inputs: the catalog (revalidated: no pass is decided from a
+//!    cached one), the inventory (Config's when its recorder is live, else DynamoDB's) and,
+//!    with the rule's name, what Config keeps for the rule. Every evaluation the pass puts is
+//!    stamped with that time, the oldest of its inputs' times: a result put from newer inputs
+//!    (a table's own change event, a pass that started later) is newer, and is never replaced.
+//! 2. Tables Config reports but the inventory lacks are asked of DynamoDB: a live one is
 //!    evaluated (the inventory lags), a gone one is retired if its result predates the pass.
-//! 4. Decide every table; read recovery points, concurrently and paced, only for covered tables
+//! 3. Decide every table; read recovery points, concurrently and paced, only for covered tables
 //!    under `maxRecoveryPointAgeHours`.
-//! 5. [`reconcile`](super::reconcile): put only what changed, or is due for a refresh.
+//! 4. [`reconcile`](super::reconcile): keep only what changed, or is due for a refresh.
+//! 5. When something is to be put (see `docs/concurrency.md`): revalidate the catalog, and
+//!    decide again if it changed; re-read the recorded results of those tables, and drop what a
+//!    newer result superseded or already says; put; revalidate once more, and if the catalog
+//!    changed meanwhile, decide again and put the difference. At most [`MAX_REDECISIONS`]
+//!    times: a catalog still changing after that fails the invocation, and Lambda retries it.
 //!
 //! Every paced phase is budgeted against the deadline before it starts: a pass that cannot
 //! finish fails with `Timeout` before reading or putting, rather than being killed halfway.
 
-use super::protocol::{Caller, RuleEnv, PUT_BATCH};
+use super::protocol::{put_all, Caller, RuleEnv, PUT_BATCH};
 use super::reconcile::{self, Reconciled};
 use super::{decide, Decision};
 use crate::coverage::CatalogIndex;
 use crate::error::Error;
-use crate::model::{Evaluation, Recorded, Table, DYNAMODB_TABLE_TYPE};
+use crate::model::{
+    Evaluation, Recorded, RecoveryPoint, RegionCatalog, Table, DYNAMODB_TABLE_TYPE,
+};
 use crate::params::RuleParameters;
 use crate::ports::{Freshness, PacedRead, Scope};
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tracing::info;
 
@@ -31,38 +40,118 @@ use tracing::info;
 /// invocation's own response.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
 
+/// How many times a pass decides again because the catalog changed while it ran.
+pub const MAX_REDECISIONS: u32 = 2;
+
 /// Recovery-point reads in flight at once; the pacer still holds the rate.
 const RECOVERY_POINT_READS_IN_FLIGHT: usize = 8;
 
-/// What a pass decided and what it will put.
+/// What a pass decided and what it put.
 #[derive(Debug)]
 pub struct PassOutcome {
-    /// When the pass started (wall clock): events captured before it are reflected in it.
+    /// When the pass began reading its inputs: events captured before it are reflected in it,
+    /// and every evaluation it put carries this time.
     pub started: DateTime<Utc>,
     /// Tables decided, plus tables retired.
     pub decided: usize,
-    /// The evaluations to put: new, changed, refreshed and retired.
+    /// The evaluations put: new, changed, refreshed and retired.
     pub put: Vec<Evaluation>,
     /// Decided evaluations Config already keeps unchanged.
     pub unchanged: usize,
 }
 
-/// Runs a pass. With `rule` (the rule's name), it reads the rule's recorded results and puts
-/// only the difference; without it (an event that does not name its rule), it puts every
-/// verdict and retires nothing.
+/// Where a pass puts its evaluations.
+#[derive(Debug, Clone, Copy)]
+pub struct Sink<'a> {
+    /// The invocation's result token.
+    pub result_token: &'a str,
+    /// Whether Config only checks the evaluations (`TestMode`).
+    pub test_mode: bool,
+}
+
+/// The inputs a pass decides from, and what it learnt along the way.
+struct Inputs<'a, E> {
+    params: &'a RuleParameters,
+    env: &'a E,
+    scope: &'a Scope,
+    deadline: Option<Instant>,
+    read_at: DateTime<Utc>,
+    /// Recovery points read so far, by table ARN: a pass that decides again reads none twice.
+    points: HashMap<String, Option<Vec<RecoveryPoint>>>,
+}
+
+impl<E: RuleEnv> Inputs<'_, E> {
+    /// Every table's evaluation under `catalog`, stamped with the pass's read time.
+    async fn decide_all(
+        &mut self,
+        catalog: &RegionCatalog,
+        tables: &[&Table],
+        puts_after: usize,
+    ) -> Result<Vec<Evaluation>, Error> {
+        let index = CatalogIndex::new(catalog);
+        let decisions: Vec<Decision> = tables
+            .iter()
+            .map(|t| decide(self.params, t, &index))
+            .collect();
+        let wanted: Vec<&str> = tables
+            .iter()
+            .zip(&decisions)
+            .filter(|(t, d)| d.needs_recovery_points() && !self.points.contains_key(&t.arn.arn))
+            .map(|(t, _)| t.arn.arn.as_str())
+            .collect();
+        budget(
+            self.env,
+            self.deadline,
+            &[
+                (PacedRead::RecoveryPoints, wanted.len()),
+                (PacedRead::PutEvaluations, puts_after.div_ceil(PUT_BATCH)),
+            ],
+            "reading recovery points and putting evaluations",
+        )?;
+        let (env, scope) = (self.env, self.scope);
+        let read: Vec<(String, Option<Vec<RecoveryPoint>>)> = stream::iter(wanted)
+            .map(|arn| async move {
+                Ok::<_, Error>((arn.to_string(), env.recovery_points(scope, arn).await?))
+            })
+            .buffered(RECOVERY_POINT_READS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        self.points.extend(read);
+        let now = Utc::now();
+        Ok(tables
+            .iter()
+            .zip(decisions)
+            .map(|(t, d)| {
+                let p = self.points.get(&t.arn.arn).and_then(|p| p.as_deref());
+                let verdict = d.finish(self.params, catalog, p, now);
+                info!(table = %t.name, region = %self.scope.region, account = %self.scope.account,
+                    verdict = verdict.compliance.as_str(), reason = %verdict.reason, "decision");
+                verdict.evaluation(DYNAMODB_TABLE_TYPE, &t.name, self.read_at)
+            })
+            .collect())
+    }
+}
+
+/// Runs a pass and puts what it decided. With `rule` (the rule's name), it reads the rule's
+/// recorded results and puts only the difference; without it (an event that does not name its
+/// rule), it puts every verdict and retires nothing. `own` is the result of the backup resource
+/// whose change started the pass, put with the first evaluations.
 pub async fn run<E: RuleEnv>(
     params: &RuleParameters,
     env: &E,
     scope: &Scope,
-    at: DateTime<Utc>,
     caller: &Caller,
     rule: Option<&str>,
+    sink: Sink<'_>,
+    mut own: Option<Evaluation>,
 ) -> Result<PassOutcome, Error> {
-    let started = Utc::now();
+    // Before any input is read: the stamp of every evaluation this pass puts.
+    let read_at = Utc::now();
     let deadline = caller.deadline;
-    let catalog = env.region_catalog(scope, Freshness::Revalidate).await?;
+    let mut catalog = env.region_catalog(scope, Freshness::Revalidate).await?;
     let with_tags = catalog.reads_tags() || params.filters_on_tags();
-    let inventory = env.tables(scope, with_tags, deadline).await?;
+    let mut inventory = env.tables(scope, with_tags, deadline).await?;
+    let mut tags_read = with_tags;
     info!(
         account = %scope.account,
         region = %scope.region,
@@ -72,14 +161,20 @@ pub async fn run<E: RuleEnv>(
         tags_read = with_tags,
         "inventory"
     );
-    let recorded: Vec<Recorded> = match rule {
-        Some(rule) => env.recorded_results(scope, rule).await?,
-        None => Vec::new(),
+    let (mut known, unreadable): (Vec<Recorded>, usize) = match rule {
+        Some(rule) => {
+            let r = env.recorded_results(scope, rule).await?;
+            (r.results, r.unreadable)
+        }
+        None => (Vec::new(), 0),
     };
 
     // Tables Config reports that the inventory lacks: only DynamoDB can say they are gone.
     let listed: HashSet<&str> = inventory.tables.iter().map(|t| t.name.as_str()).collect();
-    let missing = reconcile::missing_from_inventory(&recorded, &listed);
+    let missing: Vec<Recorded> = reconcile::missing_from_inventory(&known, &listed)
+        .into_iter()
+        .cloned()
+        .collect();
     budget(
         env,
         deadline,
@@ -88,14 +183,14 @@ pub async fn run<E: RuleEnv>(
     )?;
     let mut lagging: Vec<Table> = Vec::new();
     let mut retired: Vec<Evaluation> = Vec::new();
-    for r in missing {
+    for r in &missing {
         match env.table(scope, &r.resource_id, with_tags).await? {
             Some(table) => {
                 info!(table = %table.name, source = inventory.source.as_str(),
                     "table missing from the inventory is live; evaluating it from DynamoDB");
                 lagging.push(table);
             }
-            None => match reconcile::retirement(r, started, at) {
+            None => match reconcile::retirement(r, read_at, read_at) {
                 Some(e) => {
                     info!(table = %e.resource_id, verdict = "NOT_APPLICABLE", reason = %e.annotation, "decision");
                     retired.push(e);
@@ -106,98 +201,222 @@ pub async fn run<E: RuleEnv>(
         }
     }
 
-    // Decide every table; only covered tables under maxRecoveryPointAgeHours wait on reads.
-    let index = CatalogIndex::new(&catalog);
-    let tables: Vec<&Table> = inventory.tables.iter().chain(&lagging).collect();
-    let decisions: Vec<Decision> = tables.iter().map(|t| decide(params, t, &index)).collect();
-    let reads = decisions
-        .iter()
-        .filter(|d| d.needs_recovery_points())
-        .count();
-    let put_bound = tables.len() + retired.len();
-    budget(
+    let mut inputs = Inputs {
+        params,
         env,
+        scope,
         deadline,
-        &[
-            (PacedRead::RecoveryPoints, reads),
-            (PacedRead::PutEvaluations, put_bound.div_ceil(PUT_BATCH)),
-        ],
-        "reading recovery points and putting evaluations",
-    )?;
-    let points: Vec<Option<Vec<crate::model::RecoveryPoint>>> =
-        stream::iter(tables.iter().zip(&decisions))
-            .map(|(t, d)| async move {
-                if d.needs_recovery_points() {
-                    env.recovery_points(scope, &t.arn.arn).await
-                } else {
-                    Ok(None)
-                }
-            })
-            .buffered(RECOVERY_POINT_READS_IN_FLIGHT)
-            .try_collect()
-            .await?;
-    let now = Utc::now();
-    let decided: Vec<Evaluation> = tables
-        .iter()
-        .zip(decisions)
-        .zip(points)
-        .map(|((t, d), p)| {
-            let verdict = d.finish(params, &catalog, p.as_deref(), now);
-            info!(table = %t.name, region = %scope.region, account = %scope.account,
-                verdict = verdict.compliance.as_str(), reason = %verdict.reason, "decision");
-            verdict.evaluation(DYNAMODB_TABLE_TYPE, &t.name, at)
-        })
-        .collect();
-
+        read_at,
+        points: HashMap::new(),
+    };
+    let n_tables = inventory.tables.len() + lagging.len();
+    let mut decided = {
+        let tables: Vec<&Table> = inventory.tables.iter().chain(&lagging).collect();
+        inputs
+            .decide_all(&catalog, &tables, n_tables + retired.len())
+            .await?
+    };
     let n_decided = decided.len() + retired.len();
+    let n_retired = retired.len();
+
+    let mut all_put: Vec<Evaluation> = Vec::new();
+    let mut first: Option<Reconciled> = None;
+    let mut superseded = 0usize;
+    let mut rounds = 0u32;
+    // Whether the catalog was revalidated, unchanged, since the verdicts were decided.
+    let mut validated = false;
+    loop {
+        let now = Utc::now();
+        let mut round = match rule {
+            Some(_) => reconcile::reconcile(
+                decided.clone(),
+                &reconcile::index(&known),
+                now,
+                caller.refresh_after,
+            ),
+            None if all_put.is_empty() => Reconciled {
+                new: decided.len(),
+                put: decided.clone(),
+                ..Reconciled::default()
+            },
+            None => Reconciled::default(),
+        };
+        // Retirements go with the first put; they do not depend on the catalog.
+        let mut put = std::mem::take(&mut round.put);
+        put.extend(retired.iter().cloned());
+        first.get_or_insert(round);
+        if put.is_empty() {
+            break;
+        }
+        // The backup resource's own result goes with the first put, never alone in a call.
+        put.extend(own.take());
+        // Before putting: is the catalog still the one these verdicts were decided from?
+        if !validated {
+            let fresh = env.region_catalog(scope, Freshness::Revalidate).await?;
+            if *fresh != *catalog {
+                rounds = redecision(scope, rounds)?;
+                catalog = fresh;
+                if needs_tags(params, &catalog, tags_read) {
+                    (inventory, lagging) = with_tags_read(env, scope, &lagging, deadline).await?;
+                    tags_read = true;
+                }
+                let tables: Vec<&Table> = inventory.tables.iter().chain(&lagging).collect();
+                decided = inputs.decide_all(&catalog, &tables, tables.len()).await?;
+                validated = true;
+                continue;
+            }
+        }
+        // What Config keeps for exactly these tables now: a newer result is not replaced, and
+        // one already saying the same is not put again.
+        if let Some(rule) = rule {
+            let ids: Vec<&str> = put
+                .iter()
+                .filter(|e| e.resource_type == DYNAMODB_TABLE_TYPE)
+                .map(|e| e.resource_id.as_str())
+                .collect();
+            let current = env.recorded_results_of(scope, rule, &ids).await?;
+            let by_id: HashMap<&str, &Recorded> = current
+                .results
+                .iter()
+                .map(|r| (r.resource_id.as_str(), r))
+                .collect();
+            let before = put.len();
+            put.retain(|e| match by_id.get(e.resource_id.as_str()) {
+                Some(r) if r.ordered_at.is_some_and(|t| t > read_at) => {
+                    info!(table = %e.resource_id, recorded = r.compliance.as_str(),
+                        "a newer result is recorded; not replaced");
+                    false
+                }
+                _ => true,
+            });
+            superseded += before - put.len();
+            overlay(&mut known, current.results);
+        }
+        budget(
+            env,
+            deadline,
+            &[(PacedRead::PutEvaluations, put.len().div_ceil(PUT_BATCH))],
+            "putting evaluations",
+        )?;
+        if !put.is_empty() {
+            put_all(env, scope, sink.result_token, sink.test_mode, &put).await?;
+        }
+        retired.clear();
+        overlay(
+            &mut known,
+            put.iter().map(|e| recorded_as(e, now)).collect(),
+        );
+        all_put.extend(put);
+        // After putting: a catalog change since the read could have been missed by a pass that
+        // read the results before these landed, so this pass must decide it.
+        let fresh = env.region_catalog(scope, Freshness::Revalidate).await?;
+        if *fresh == *catalog {
+            break;
+        }
+        rounds = redecision(scope, rounds)?;
+        catalog = fresh;
+        if needs_tags(params, &catalog, tags_read) {
+            (inventory, lagging) = with_tags_read(env, scope, &lagging, deadline).await?;
+            tags_read = true;
+        }
+        let tables: Vec<&Table> = inventory.tables.iter().chain(&lagging).collect();
+        decided = inputs.decide_all(&catalog, &tables, tables.len()).await?;
+        validated = true;
+    }
     let Reconciled {
-        mut put,
         new,
         changed,
         refreshed,
         unchanged,
-    } = if rule.is_some() {
-        reconcile::reconcile(
-            decided,
-            &reconcile::index(&recorded),
-            now,
-            caller.refresh_after,
-        )
-    } else {
-        Reconciled {
-            new: decided.len(),
-            put: decided,
-            ..Reconciled::default()
-        }
-    };
-    let n_retired = retired.len();
-    put.extend(retired);
-    budget(
-        env,
-        deadline,
-        &[(PacedRead::PutEvaluations, put.len().div_ceil(PUT_BATCH))],
-        "putting evaluations",
-    )?;
+        ..
+    } = first.unwrap_or_default();
+    // Nothing else was put: the backup resource's own result, or the empty put Config expects
+    // of every invocation.
+    if all_put.is_empty() {
+        let own: Vec<Evaluation> = own.into_iter().collect();
+        put_all(env, scope, sink.result_token, sink.test_mode, &own).await?;
+        all_put.extend(own);
+    }
     info!(
         account = %scope.account,
         region = %scope.region,
         decided = n_decided,
-        put = put.len(),
+        put = all_put.len(),
         unchanged,
         new,
         changed,
         refreshed,
         retired = n_retired,
+        superseded,
+        redecided = rounds,
         lagging = lagging.len(),
-        recorded = recorded.len(),
+        recorded = known.len(),
+        unreadable_results = unreadable,
         "pass"
     );
     Ok(PassOutcome {
-        started,
+        started: read_at,
         decided: n_decided,
-        put,
+        put: all_put,
         unchanged,
     })
+}
+
+/// One more decision, or the error that ends a pass whose catalog keeps changing.
+fn redecision(scope: &Scope, rounds: u32) -> Result<u32, Error> {
+    if rounds >= MAX_REDECISIONS {
+        return Err(Error::CatalogKeptChanging {
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+            rounds,
+        });
+    }
+    info!(account = %scope.account, region = %scope.region, round = rounds + 1,
+        "the catalog changed during the pass; deciding again");
+    Ok(rounds + 1)
+}
+
+/// Whether deciding under `catalog` needs tags the pass did not read.
+fn needs_tags(params: &RuleParameters, catalog: &RegionCatalog, tags_read: bool) -> bool {
+    !tags_read && (catalog.reads_tags() || params.filters_on_tags())
+}
+
+/// The inventory and the lagging tables again, with their tags: the catalog changed to one that
+/// selects by tags.
+async fn with_tags_read<E: RuleEnv>(
+    env: &E,
+    scope: &Scope,
+    lagging: &[Table],
+    deadline: Option<Instant>,
+) -> Result<(crate::ports::Inventory, Vec<Table>), Error> {
+    let inventory = env.tables(scope, true, deadline).await?;
+    let mut again = Vec::new();
+    for t in lagging {
+        again.extend(env.table(scope, &t.name, true).await?);
+    }
+    Ok((inventory, again))
+}
+
+/// Replaces what is known of some results with newer knowledge.
+fn overlay(known: &mut Vec<Recorded>, newer: Vec<Recorded>) {
+    let ids: HashSet<(String, String)> = newer
+        .iter()
+        .map(|r| (r.resource_type.clone(), r.resource_id.clone()))
+        .collect();
+    known.retain(|r| !ids.contains(&(r.resource_type.clone(), r.resource_id.clone())));
+    known.extend(newer);
+}
+
+/// What Config keeps once `e` is put.
+fn recorded_as(e: &Evaluation, now: DateTime<Utc>) -> Recorded {
+    Recorded {
+        resource_type: e.resource_type.clone(),
+        resource_id: e.resource_id.clone(),
+        compliance: e.compliance,
+        annotation: e.annotation.clone(),
+        recorded_at: Some(now),
+        ordered_at: Some(e.ordering_timestamp),
+    }
 }
 
 /// Fails with `Timeout` when the paced calls cannot finish before the deadline with a margin.

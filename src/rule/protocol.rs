@@ -14,8 +14,8 @@ use crate::event::{ConfigItem, Invocation, ItemSummary, Trigger};
 use crate::model::{Evaluation, Table, TableArn, DYNAMODB_TABLE_TYPE};
 use crate::params::RuleParameters;
 use crate::ports::{
-    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Freshness, Pacing, PassLog,
-    RecoveryPoints, Scope, TableInventory, TableTags,
+    BackupCatalog, ComplianceHistory, ConfigItems, EvaluationSink, Freshness, Pacing, PassKey,
+    PassLog, RecoveryPoints, Scope, TableInventory, TableTags,
 };
 use chrono::{DateTime, Utc};
 use std::time::Instant;
@@ -237,9 +237,10 @@ pub async fn handle<E: RuleEnv>(
                 )
             })?;
             let scope = scope_for(inv, &params, own, account, region)?;
+            info!(notified = %notification_time, "scheduled pass");
             let outcome =
-                pass::run(&params, env, &scope, *notification_time, caller, Some(rule)).await?;
-            return finish_pass(inv, env, scope, outcome, None).await;
+                pass::run(&params, env, &scope, caller, Some(rule), sink(inv), None).await?;
+            return finish_pass(inv, env, scope, outcome, false);
         }
         Trigger::Change(item) if BACKUP_TYPES.contains(&item.resource_type.as_str()) => {
             return backup_changed(inv, &params, env, caller, &item.summary()).await;
@@ -294,29 +295,27 @@ pub async fn handle<E: RuleEnv>(
     Ok(handled)
 }
 
-/// Puts a pass's evaluations (and a backup resource's own NOT_APPLICABLE), then remembers the
-/// pass so the events it already answers cost nothing.
-async fn finish_pass<E: RuleEnv>(
+fn sink(inv: &Invocation) -> pass::Sink<'_> {
+    pass::Sink {
+        result_token: &inv.result_token,
+        test_mode: inv.test_mode(),
+    }
+}
+
+/// Remembers a pass, so the events it already answers cost nothing.
+fn finish_pass<E: RuleEnv>(
     inv: &Invocation,
     env: &E,
     scope: Scope,
     outcome: PassOutcome,
-    own: Option<Evaluation>,
+    own: bool,
 ) -> Result<Handled, Error> {
-    let mut evaluations = outcome.put;
-    let decided = outcome.decided + usize::from(own.is_some());
-    evaluations.extend(own);
-    put_all(
-        env,
-        &scope,
-        &inv.result_token,
-        inv.test_mode(),
-        &evaluations,
-    )
-    .await?;
+    let evaluations = outcome.put;
+    let decided = outcome.decided + usize::from(own);
     // A test-mode pass changed nothing Config keeps, so it answers no later event.
     if !inv.test_mode() {
-        env.pass_done(&scope, outcome.started);
+        let key = PassKey::new(inv.config_rule_name.as_deref(), &inv.rule_parameters);
+        env.pass_done(&scope, &key, outcome.started);
     }
     Ok(Handled {
         scope,
@@ -350,7 +349,8 @@ async fn backup_changed<E: RuleEnv>(
         &item.region,
     )?;
     let at = item.capture_time;
-    let last = env.last_pass_started(&scope);
+    let key = PassKey::new(inv.config_rule_name.as_deref(), &inv.rule_parameters);
+    let last = env.last_pass_started(&scope, &key);
     let coalesced = last.is_some_and(|started| at < started);
     let why = if coalesced {
         format!(
@@ -389,8 +389,8 @@ async fn backup_changed<E: RuleEnv>(
         });
     }
     let rule = inv.config_rule_name.as_deref();
-    let outcome = pass::run(params, env, &scope, at, caller, rule).await?;
-    finish_pass(inv, env, scope, outcome, Some(own)).await
+    let outcome = pass::run(params, env, &scope, caller, rule, sink(inv), Some(own)).await?;
+    finish_pass(inv, env, scope, outcome, true)
 }
 
 /// rdklib's `evaluate_change`: one configuration item, one evaluation. Everything decidable

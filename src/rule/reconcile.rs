@@ -176,6 +176,7 @@ mod tests {
             compliance: c,
             annotation: note.into(),
             recorded_at: Some(at),
+            ordered_at: Some(at),
         }
     }
 

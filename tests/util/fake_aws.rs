@@ -241,6 +241,8 @@ fn epoch_now() -> f64 {
 #[derive(Default)]
 struct State {
     regions: HashMap<(String, String), RegionState>,
+    /// Whether a put replaces a result whatever its OrderingTimestamp.
+    last_arrival_wins: bool,
     log: Vec<Logged>,
     /// Write requests, in order.
     writes: Vec<Write>,
@@ -602,6 +604,31 @@ impl FakeAws {
                 .iter()
                 .filter(|l| l.op == "ListBackupPlans" && !l.paged)
                 .count()
+        })
+    }
+
+    /// Makes the last result to arrive win, whatever its OrderingTimestamp (Config does not
+    /// document which it keeps).
+    pub fn set_last_arrival_wins(&self, on: bool) {
+        self.with(|s| s.last_arrival_wins = on);
+    }
+
+    /// How many times the whole catalog was read: `GetBackupSelection` calls over the number of
+    /// selections (revalidations that reuse selections by ID read none), rounded up.
+    pub fn full_catalog_reads(&self) -> usize {
+        self.with(|s| {
+            let gets = s
+                .log
+                .iter()
+                .filter(|l| l.op == "GetBackupSelection")
+                .count();
+            let selections: usize = s
+                .regions
+                .values()
+                .flat_map(|r| r.plans.iter())
+                .map(|p| p["Selections"].as_array().map_or(0, Vec::len))
+                .sum();
+            gets.div_ceil(selections.max(1))
         })
     }
 
@@ -1222,17 +1249,42 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
                 .collect();
             json_ok(json!({"EvaluationResults": out, "NextToken": next}))
         }
+        ("config", "GetComplianceDetailsByResource") => {
+            // Every rule's result for one resource, as Config returns them.
+            let (rtype, id) = (input["ResourceType"].as_str().unwrap_or_default(), input["ResourceId"].as_str().unwrap_or_default());
+            if rtype.is_empty() || id.is_empty() {
+                return error("config", StatusCode::BAD_REQUEST, "InvalidParameterValueException",
+                    "ResourceType and ResourceId are required");
+            }
+            let types: Vec<String> = input["ComplianceTypes"].as_array().map(|a| {
+                a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect()
+            }).unwrap_or_default();
+            let out: Vec<Value> = s.results.iter()
+                .filter(|((acct, _), _)| *acct == account)
+                .filter_map(|((_, rule), kept)| kept.get(id).map(|r| (rule, r)))
+                .filter(|(_, r)| r.resource_type == rtype && (types.is_empty() || types.contains(&r.compliance)))
+                .map(|(rule, r)| json!({"EvaluationResultIdentifier": {"EvaluationResultQualifier": {
+                    "ConfigRuleName": rule, "ResourceType": r.resource_type, "ResourceId": id, "EvaluationMode": "DETECTIVE"},
+                    "OrderingTimestamp": r.ordering},
+                    "ComplianceType": r.compliance, "Annotation": r.annotation,
+                    "ResultRecordedTime": r.recorded, "ConfigRuleInvokedTime": r.recorded}))
+                .collect();
+            json_ok(json!({"EvaluationResults": out}))
+        }
         ("config", "PutEvaluations") => {
             let evaluations = input["Evaluations"].as_array().cloned().unwrap_or_default();
             let token = input["ResultToken"].as_str().unwrap_or_default().to_string();
+            let last_arrival_wins = s.last_arrival_wins;
             if !input["TestMode"].as_bool().unwrap_or(false) && s.reject_evaluations == 0 {
                 let rule = s.token_rules.get(&token).cloned().unwrap_or_else(|| RULE.to_string());
                 let kept = s.results.entry((account.clone(), rule)).or_default();
                 for e in &evaluations {
                     let id = e["ComplianceResourceId"].as_str().unwrap_or_default().to_string();
                     let ordering = e["OrderingTimestamp"].as_f64().unwrap_or_default();
-                    // Assumed, not documented: the latest OrderingTimestamp wins.
-                    if kept.get(&id).is_some_and(|old| old.ordering > ordering) {
+                    // Not documented: which result Config keeps when an older OrderingTimestamp
+                    // arrives after a newer one. By default the latest timestamp wins; tests
+                    // that must not rely on it make the last arrival win instead.
+                    if !last_arrival_wins && kept.get(&id).is_some_and(|old| old.ordering > ordering) {
                         continue;
                     }
                     kept.insert(id, StoredResult {

@@ -1,11 +1,11 @@
 //! The rule's evaluations: `PutEvaluations`, and what Config keeps of them
-//! (`GetComplianceDetailsByConfigRule`).
+//! (`GetComplianceDetailsByConfigRule`, and `GetComplianceDetailsByResource` for a few).
 
 use super::{from_sdk_time, to_sdk_time};
 use crate::aws::error::classify;
 use crate::coverage::Compliance;
 use crate::error::{AwsErrorKind, Error};
-use crate::model::{Evaluation, Recorded};
+use crate::model::{Evaluation, Recorded, RecordedResults};
 use aws_sdk_config::types::ComplianceType;
 use aws_sdk_config::Client;
 
@@ -81,8 +81,8 @@ pub(crate) async fn recorded_results(
     client: &Client,
     role: Option<&str>,
     rule_name: &str,
-) -> Result<Vec<Recorded>, Error> {
-    let mut out = Vec::new();
+) -> Result<RecordedResults, Error> {
+    let mut out = RecordedResults::default();
     let mut token: Option<String> = None;
     loop {
         let page = client
@@ -96,21 +96,75 @@ pub(crate) async fn recorded_results(
             .send()
             .await
             .map_err(|e| classify("config:GetComplianceDetailsByConfigRule", role, e))?;
-        out.extend(page.evaluation_results().iter().filter_map(|r| {
-            let q = r
-                .evaluation_result_identifier()?
-                .evaluation_result_qualifier()?;
-            Some(Recorded {
-                resource_type: q.resource_type()?.to_string(),
-                resource_id: q.resource_id()?.to_string(),
-                compliance: Compliance::from_config(r.compliance_type()?.as_str()),
-                annotation: r.annotation().unwrap_or_default().to_string(),
-                recorded_at: r.result_recorded_time().and_then(from_sdk_time),
-            })
-        }));
+        for r in page.evaluation_results() {
+            match recorded(r) {
+                Some(r) => out.results.push(r),
+                None => out.unreadable += 1,
+            }
+        }
         match page.next_token() {
             Some(next) if !next.is_empty() => token = Some(next.to_string()),
             _ => return Ok(out),
         }
     }
+}
+
+/// The rule's results for a few resources, one `GetComplianceDetailsByResource` call each
+/// (that call returns every rule's result for the resource; the others are left out).
+pub(crate) async fn recorded_results_of(
+    client: &Client,
+    role: Option<&str>,
+    rule_name: &str,
+    resource_type: &str,
+    ids: &[&str],
+) -> Result<RecordedResults, Error> {
+    let mut out = RecordedResults::default();
+    for id in ids {
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .get_compliance_details_by_resource()
+                .resource_type(resource_type)
+                .resource_id(*id)
+                .compliance_types(ComplianceType::Compliant)
+                .compliance_types(ComplianceType::NonCompliant)
+                .compliance_types(ComplianceType::NotApplicable)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("config:GetComplianceDetailsByResource", role, e))?;
+            for r in page.evaluation_results() {
+                let rule = r
+                    .evaluation_result_identifier()
+                    .and_then(|i| i.evaluation_result_qualifier())
+                    .and_then(|q| q.config_rule_name());
+                if rule != Some(rule_name) {
+                    continue;
+                }
+                match recorded(r) {
+                    Some(r) => out.results.push(r),
+                    None => out.unreadable += 1,
+                }
+            }
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One result, if it names its resource and compliance.
+fn recorded(r: &aws_sdk_config::types::EvaluationResult) -> Option<Recorded> {
+    let id = r.evaluation_result_identifier()?;
+    let q = id.evaluation_result_qualifier()?;
+    Some(Recorded {
+        resource_type: q.resource_type()?.to_string(),
+        resource_id: q.resource_id()?.to_string(),
+        compliance: Compliance::from_config(r.compliance_type()?.as_str()),
+        annotation: r.annotation().unwrap_or_default().to_string(),
+        recorded_at: r.result_recorded_time().and_then(from_sdk_time),
+        ordered_at: id.ordering_timestamp().and_then(from_sdk_time),
+    })
 }
