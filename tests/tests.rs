@@ -7,6 +7,7 @@ mod bad_input_props;
 mod chaos;
 mod cli;
 mod cli_live;
+mod concurrency;
 mod docs;
 mod events;
 mod formats;

@@ -287,6 +287,19 @@ pub async fn run<E: RuleEnv>(
                         "a newer result is recorded; not replaced");
                     false
                 }
+                // Another invocation put the same since this pass read (a duplicate delivery).
+                Some(r)
+                    if r.compliance == e.compliance
+                        && r.annotation == e.annotation
+                        && !reconcile::refresh_due(
+                            &e.resource_id,
+                            r.recorded_at,
+                            now,
+                            caller.refresh_after,
+                        ) =>
+                {
+                    false
+                }
                 _ => true,
             });
             superseded += before - put.len();

@@ -238,9 +238,33 @@ fn epoch_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// A held request: the test waits until it is reached, then releases it.
+#[derive(Clone, Default)]
+pub struct Gate {
+    reached: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+impl Gate {
+    /// Waits until the held request arrives.
+    pub async fn reached(&self) {
+        tokio::time::timeout(std::time::Duration::from_secs(60), self.reached.notified())
+            .await
+            .expect("the gated request never came");
+    }
+
+    /// Lets it through.
+    pub fn release(&self) {
+        self.release.notify_one();
+    }
+}
+
 #[derive(Default)]
 struct State {
     regions: HashMap<(String, String), RegionState>,
+    /// Requests held until the test releases them: (operation, only for this account, how many
+    /// matching requests pass first, the gate).
+    gates: Vec<(String, Option<String>, usize, Gate)>,
     /// Whether a put replaces a result whatever its OrderingTimestamp.
     last_arrival_wins: bool,
     log: Vec<Logged>,
@@ -656,6 +680,30 @@ impl FakeAws {
         });
     }
 
+    /// Holds the request for `op` that comes after `skip` others, until [`Gate::release`]: a
+    /// test orders two containers' calls exactly as it wants.
+    pub fn gate(&self, op: &str, skip: usize) -> Gate {
+        let gate = Gate::default();
+        self.with(|s| s.gates.push((op.to_string(), None, skip, gate.clone())));
+        gate
+    }
+
+    /// Removes a selection from a plan, as `DeleteBackupSelection` would.
+    pub fn remove_selection(&self, account: &str, region: &str, plan_id: &str, selection_id: &str) {
+        self.with(|s| {
+            if let Some(r) = s
+                .regions
+                .get_mut(&(account.to_string(), region.to_string()))
+            {
+                if let Some(p) = r.plans.iter_mut().find(|p| p["BackupPlanId"] == plan_id) {
+                    if let Some(list) = p["Selections"].as_array_mut() {
+                        list.retain(|sel| sel["SelectionId"] != selection_id);
+                    }
+                }
+            }
+        });
+    }
+
     /// Adds a selection to a plan, as `CreateBackupSelection` would.
     pub fn add_selection(&self, account: &str, region: &str, plan_id: &str, selection: Value) {
         self.with(|s| {
@@ -912,6 +960,27 @@ async fn answer(state: &Arc<Mutex<State>>, req: Request<Incoming>) -> Response<F
         }
         _ => target.clone().unwrap_or_else(|| "Unknown".into()),
     };
+
+    // A gated request waits, before anything else, until the test releases it.
+    let gate = {
+        let mut s = state.lock().expect("fake state");
+        let at = s
+            .gates
+            .iter()
+            .position(|(o, only, _, _)| *o == op && only.as_deref().is_none_or(|a| a == account));
+        match at {
+            Some(i) if s.gates[i].2 > 0 => {
+                s.gates[i].2 -= 1;
+                None
+            }
+            Some(i) => Some(s.gates.remove(i).3),
+            None => None,
+        }
+    };
+    if let Some(gate) = gate {
+        gate.reached.notify_one();
+        gate.release.notified().await;
+    }
 
     let mut s = state.lock().expect("fake state");
     let paged = query_param(&query, "nextToken").is_some()
