@@ -148,9 +148,60 @@ fn calls(fake: &FakeAws) -> (usize, String) {
     )
 }
 
+/// An account from the shared benchmark generator (`../shared/bench/gen_snapshot.py ARGS`), if
+/// it is there.
+fn shared_account(args: &[&str]) -> Option<serde_json::Value> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/bench/gen_snapshot.py"
+    );
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+/// Periodic passes over a shared benchmark account with the settings the single-account
+/// template deploys (Backup reads paced at 20 a second, AWS's page sizes): the first day, then
+/// a steady day.
+async fn at_template_defaults(args: &[&str]) {
+    let Some(account) = shared_account(args) else {
+        println!(
+            "gen_snapshot.py {}: ../shared/bench is not here; skipped",
+            args.join(" ")
+        );
+        return;
+    };
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&account);
+    fake.set_page_size(100);
+    let e = env(&fake, Settings::default()).await;
+    for day in ["first day", "steady day"] {
+        let before = fake.log().len();
+        let (put, decided, took) = pass(&e).await;
+        let backup = fake.log()[before..]
+            .iter()
+            .filter(|l| l.service == "backup")
+            .count();
+        println!(
+            "gen_snapshot.py {}, template defaults, {day}: {:.1} s, {backup} AWS Backup reads, {put} of {decided} evaluations put, {} calls in all",
+            args.join(" "),
+            took.as_secs_f64(),
+            fake.log().len() - before
+        );
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let fast = util::fast_settings();
+
+    // The shared benchmark accounts, at the template's defaults.
+    at_template_defaults(&["300", "600", "33", "30", "1"]).await;
+    at_template_defaults(&["10000", "3000", "5", "30", "1"]).await;
 
     // Rule creation: T = 300 tables, P = 10 plans, S = 40 selections.
     rule_creation(300, 10, 40).await;

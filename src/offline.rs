@@ -61,6 +61,7 @@ impl BackupCatalog for SnapshotEnv {
         &self,
         scope: &Scope,
         _freshness: Freshness,
+        _finish_by: Option<Instant>,
     ) -> Result<Arc<RegionCatalog>, Error> {
         self.check_account(scope)?;
         self.catalogs
@@ -251,8 +252,9 @@ impl<E: BackupCatalog + Sync> BackupCatalog for Recording<E> {
         &self,
         scope: &Scope,
         freshness: Freshness,
+        finish_by: Option<Instant>,
     ) -> Result<Arc<RegionCatalog>, Error> {
-        self.inner.region_catalog(scope, freshness).await
+        self.inner.region_catalog(scope, freshness, finish_by).await
     }
 }
 

@@ -37,11 +37,14 @@ pub enum Freshness {
 pub trait BackupCatalog {
     /// The complete catalog of the scope's account and Region, or an error; never a partial one.
     /// It always carries the Region's vault list, so a plan whose target vault was deleted is
-    /// known (spec §9).
+    /// known (spec §9). With `finish_by`, a read that cannot be done by then at the paced rate
+    /// fails with `Timeout` as soon as that is known (after listing the plans, and after listing
+    /// their selections), not when the clock runs out.
     fn region_catalog(
         &self,
         scope: &Scope,
         freshness: Freshness,
+        finish_by: Option<Instant>,
     ) -> impl Future<Output = Result<Arc<RegionCatalog>, Error>> + Send;
 }
 

@@ -86,6 +86,11 @@ async fn run(events: &[(String, Value)], chaos: Option<Chaos>) -> (Run, FakeAws)
             ("RETRY_INITIAL_BACKOFF_MS", "2"),
             ("AWS_MAX_ATTEMPTS", "4"),
             ("BACKUP_READS_PER_SECOND", "100000"),
+            // The chaos throttles one request in five at random, whatever the rate: the
+            // adaptive mode's client-side limiter (the default, for throttles that come from
+            // load) would only slow down, never reduce them. Standard retry is what this test
+            // is about: faults are retried, or fail the invocation cleanly.
+            ("AWS_RETRY_MODE", "standard"),
         ],
     );
     for (token, event) in events {

@@ -292,3 +292,44 @@ async fn a_pass_that_cannot_read_its_recovery_points_in_time_fails_before_readin
     assert_eq!(fake.count("ListRecoveryPointsByResource"), 0);
     assert!(fake.puts().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_that_cannot_be_read_in_time_fails_before_reading_it_or_putting() {
+    // GIVEN 2,000 selections (about 100 s of AWS Backup reads at the default 20 a second) and
+    // 20 s left before the Lambda deadline
+    let fake = FakeAws::start().await;
+    let file = crate::util::synth::generate(crate::util::synth::SynthConfig {
+        tables: 300,
+        selections: 2000,
+        seed: 7,
+        adversarial: false,
+    });
+    fake.load_snapshot(&serde_json::to_value(&file).unwrap());
+    fake.set_page_size(100);
+    let rt = RuntimeApi::start().await;
+    rt.set_deadline(Duration::from_secs(20));
+    let child = spawn_lambda(&rt, &fake, &[]);
+    let start = std::time::Instant::now();
+    rt.push("periodic", scheduled());
+    let outcomes = rt.wait_for(1, Duration::from_secs(60)).await;
+    let took = start.elapsed();
+    let logs = stop(child).await;
+    // THEN it answers Timeout well before the deadline, as soon as the plans are listed, having
+    // read no selection and put nothing
+    let Some(Outcome::Error {
+        error_type,
+        message,
+        ..
+    }) = outcomes.first()
+    else {
+        panic!("{outcomes:?}\n{logs}")
+    };
+    assert_eq!(error_type, "Timeout", "{message}");
+    assert!(
+        message.contains("reading the AWS Backup catalog"),
+        "{message}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(fake.count("GetBackupSelection"), 0);
+    assert!(fake.puts().is_empty());
+}

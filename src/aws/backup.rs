@@ -21,9 +21,13 @@ use aws_smithy_types::config_bag::ConfigBag;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Calls in flight per catalog load.
 pub const MAX_IN_FLIGHT: usize = 8;
+
+/// The largest page the list calls take (their `MaxResults`): fewer paced calls.
+const LIST_PAGE: i32 = 1000;
 
 /// What `ListBackupPlans` says of one plan.
 struct PlanListing {
@@ -41,6 +45,7 @@ pub(crate) async fn load_catalog(
     pace: &Pacer,
     scope: &Scope,
     previous: Option<&RegionCatalog>,
+    finish_by: Option<Instant>,
 ) -> Result<RegionCatalog, Error> {
     let role = scope.role_arn.as_deref();
     pace.acquire().await;
@@ -72,6 +77,7 @@ pub(crate) async fn load_catalog(
         pace.acquire().await;
         let page = client
             .list_backup_plans()
+            .max_results(LIST_PAGE)
             .set_next_token(token.take())
             .send()
             .await
@@ -90,6 +96,21 @@ pub(crate) async fn load_catalog(
     }
 
     let find_previous = |id: &str| previous.and_then(|c| c.plans.iter().find(|p| p.id == id));
+    // At least one ListBackupSelections per plan, a GetBackupPlan per changed plan, and the
+    // vault list: known now, so a read that cannot finish in time stops before it starts.
+    let changed = listings
+        .iter()
+        .filter(|l| {
+            find_previous(&l.id)
+                .is_none_or(|p| p.version_id.is_none() || p.version_id != l.version_id)
+        })
+        .count();
+    in_time(
+        pace,
+        finish_by,
+        listings.len() + changed + 1,
+        "listing the plans' selections",
+    )?;
 
     // Per plan: its rules (unless unchanged) and the IDs of its selections.
     let plans: Vec<(PlanListing, PlanDocument, Vec<String>)> = stream::iter(listings)
@@ -111,6 +132,7 @@ pub(crate) async fn load_catalog(
                 let page = client
                     .list_backup_selections()
                     .backup_plan_id(&listing.id)
+                    .max_results(LIST_PAGE)
                     .set_next_token(token.take())
                     .send()
                     .await
@@ -141,6 +163,18 @@ pub(crate) async fn load_catalog(
                 .map(move |sid| (i, listing.id.clone(), sid.clone()))
         })
         .collect();
+    let unknown = wanted
+        .iter()
+        .filter(|(_, plan_id, sid)| {
+            find_previous(plan_id).is_none_or(|p| p.selections.iter().all(|s| s.id != *sid))
+        })
+        .count();
+    in_time(
+        pace,
+        finish_by,
+        unknown + 1,
+        "reading the selections not read before",
+    )?;
     let documents: Vec<(usize, Selection)> = stream::iter(wanted)
         .map(|(i, plan_id, selection_id)| async move {
             let known = find_previous(&plan_id)
@@ -203,6 +237,32 @@ pub(crate) async fn load_catalog(
     }
     catalog.mark_rule_effects();
     Ok(catalog)
+}
+
+/// Fails with `Timeout` when `calls` more paced reads cannot be done by `finish_by`.
+fn in_time(
+    pace: &Pacer,
+    finish_by: Option<Instant>,
+    calls: usize,
+    what: &str,
+) -> Result<(), Error> {
+    let Some(finish_by) = finish_by else {
+        return Ok(());
+    };
+    let needed = std::time::Duration::from_secs_f64(calls as f64 / pace.rate());
+    let remaining = finish_by.saturating_duration_since(Instant::now());
+    if needed <= remaining {
+        return Ok(());
+    }
+    Err(Error::WouldNotFinish {
+        what: format!(
+            "reading the AWS Backup catalog: {what} ({calls} backup reads at {}/s)",
+            pace.rate()
+        ),
+        needed_secs: needed.as_secs(),
+        remaining_secs: remaining.as_secs(),
+        advice: "Raise the function timeout (up to 900 s), or BACKUP_READS_PER_SECOND if your account's AWS Backup quotas allow; a catalog that needs more than one invocation is described in docs/concurrency.md.".to_string(),
+    })
 }
 
 /// `ListBackupVaults`: every vault of the Region, with its lock settings. Not

@@ -43,9 +43,6 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 /// The longest catalog cache TTL: change events may be decided from a catalog this old (passes
 /// always revalidate), so it stays at minutes.
 pub const MAX_CACHE_TTL: Duration = Duration::from_secs(900);
-/// The environment variable that tells the function its reserved concurrency, so each
-/// container paces at its share of the account-wide rates.
-pub const CONCURRENCY_VAR: &str = "RESERVED_CONCURRENCY";
 /// The environment variable that sets the refresh age of unchanged results, in days.
 pub const REFRESH_DAYS_VAR: &str = "RESULT_REFRESH_DAYS";
 /// `DescribeTable` calls a second a pass expects (eight in flight); DynamoDB's control plane
@@ -81,9 +78,6 @@ pub struct Settings {
     pub attempt_timeout: Duration,
     /// The first retry's backoff; the SDK doubles it, with jitter, up to 20 s.
     pub retry_initial_backoff: Duration,
-    /// How many containers may run at once (the function's reserved concurrency); the pacing
-    /// rates are account-wide, so each container takes its share.
-    pub concurrency: u32,
     /// How old an unchanged result may grow before a pass puts it again.
     pub refresh_days: u32,
 }
@@ -96,7 +90,6 @@ impl Default for Settings {
             backup_reads_per_second: DEFAULT_BACKUP_RATE,
             attempt_timeout: Duration::from_secs(10),
             retry_initial_backoff: Duration::from_secs(1),
-            concurrency: 1,
             refresh_days: crate::rule::reconcile::DEFAULT_REFRESH_DAYS,
         }
     }
@@ -149,15 +142,8 @@ impl Settings {
                 "RETRY_INITIAL_BACKOFF_MS",
                 defaults.retry_initial_backoff,
             )?,
-            concurrency: rate_from_env(CONCURRENCY_VAR, 1)?,
             refresh_days: rate_from_env(REFRESH_DAYS_VAR, defaults.refresh_days)?,
         })
-    }
-
-    /// A rate per container: the account-wide rate divided among the containers that may run
-    /// at once, never below one a second.
-    fn share(&self, rate: u32) -> u32 {
-        (rate / self.concurrency.max(1)).max(1)
     }
 }
 
@@ -322,12 +308,19 @@ impl AwsEnv {
                 .operation_attempt_timeout(self.settings.attempt_timeout)
                 .build(),
         ));
-        let retry = self
-            .base
-            .retry_config()
-            .cloned()
-            .unwrap_or_else(RetryConfig::standard)
-            .with_initial_backoff(self.settings.retry_initial_backoff);
+        // Adaptive retry, unless AWS_RETRY_MODE says otherwise: AWS enforces its rate quotas
+        // per account, and a container cannot know how many others read the same account (in
+        // the organization stack they mostly read different ones). So each paces at the whole
+        // account rate, and when several do at once, the throttles AWS answers slow every
+        // client down (the SDK's client-side rate limiter) instead of failing the pass.
+        let base = self.base.retry_config().cloned();
+        let explicit = std::env::var_os("AWS_RETRY_MODE").is_some();
+        let retry = match base {
+            Some(r) if explicit => r,
+            Some(r) => RetryConfig::adaptive().with_max_attempts(r.max_attempts()),
+            None => RetryConfig::adaptive(),
+        }
+        .with_initial_backoff(self.settings.retry_initial_backoff);
         builder.set_retry_config(Some(retry));
         if let Some(role) = &scope.role_arn {
             // The standard provider refreshes the session before it expires.
@@ -355,8 +348,8 @@ impl AwsEnv {
             builder.set_credentials_provider(Some(SharedCredentialsProvider::new(primed)));
         }
         let config = builder.build();
-        let backup_rate = self.settings.share(self.settings.backup_reads_per_second);
-        let tag_rate = self.settings.share(self.settings.tag_reads_per_second);
+        let backup_rate = self.settings.backup_reads_per_second;
+        let tag_rate = self.settings.tag_reads_per_second;
         // A 200 whose body cannot be read (cut off by a reset or a proxy) is retried like a 5xx.
         macro_rules! client {
             ($sdk:ident) => {
@@ -421,7 +414,8 @@ impl AwsEnv {
             let clients = self.clients(&scope).await?;
             // The vault list is captured too: policy parameters and missing vaults offline.
             let catalog =
-                backup::load_catalog(&clients.backup, &clients.backup_pace, &scope, None).await?;
+                backup::load_catalog(&clients.backup, &clients.backup_pace, &scope, None, None)
+                    .await?;
             progress.note(format!(
                 "{region}: {} plan(s), {} selection(s), {} vault(s); reading tables and tags",
                 catalog.plans.len(),
@@ -490,7 +484,7 @@ impl AwsEnv {
                     == crate::model::Compliance::Compliant
             })
             .collect();
-        let rate = self.settings.share(self.settings.backup_reads_per_second);
+        let rate = self.settings.backup_reads_per_second;
         progress.note(format!(
             "{}: reading the recovery points of {} covered table(s) at {rate}/s, about {} s",
             catalog.region,
@@ -526,6 +520,7 @@ impl BackupCatalog for AwsEnv {
         &self,
         scope: &Scope,
         freshness: Freshness,
+        finish_by: Option<Instant>,
     ) -> Result<Arc<RegionCatalog>, Error> {
         if freshness == Freshness::Cached {
             if let Some(c) = self.cache.fresh(&scope.account, &scope.region) {
@@ -541,6 +536,7 @@ impl BackupCatalog for AwsEnv {
                 &clients.backup_pace,
                 scope,
                 previous.as_deref(),
+                finish_by,
             )
             .await?,
         );
@@ -583,9 +579,7 @@ impl PassLog for AwsEnv {
 impl Pacing for AwsEnv {
     fn reads_per_second(&self, read: PacedRead) -> f64 {
         match read {
-            PacedRead::RecoveryPoints => {
-                f64::from(self.settings.share(self.settings.backup_reads_per_second))
-            }
+            PacedRead::RecoveryPoints => f64::from(self.settings.backup_reads_per_second),
             PacedRead::DescribeTable => DESCRIBE_RATE,
             PacedRead::PutEvaluations => PUT_RATE,
         }

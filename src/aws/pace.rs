@@ -43,6 +43,11 @@ impl Pacer {
         }
     }
 
+    /// Requests per second on average.
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
     /// Waits for a token.
     pub async fn acquire(&self) {
         let wait = self.reserve();

@@ -43,6 +43,9 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
 /// How many times a pass decides again because the catalog changed while it ran.
 pub const MAX_REDECISIONS: u32 = 2;
 
+/// `DescribeTable` calls in flight at once for tables the inventory lacks.
+const DESCRIBES_IN_FLIGHT: usize = 8;
+
 /// Recovery-point reads in flight at once; the pacer still holds the rate.
 const RECOVERY_POINT_READS_IN_FLIGHT: usize = 8;
 
@@ -148,7 +151,9 @@ pub async fn run<E: RuleEnv>(
     // Before any input is read: the stamp of every evaluation this pass puts.
     let read_at = Utc::now();
     let deadline = caller.deadline;
-    let mut catalog = env.region_catalog(scope, Freshness::Revalidate).await?;
+    let mut catalog = env
+        .region_catalog(scope, Freshness::Revalidate, finish_by(deadline))
+        .await?;
     let with_tags = catalog.reads_tags() || params.filters_on_tags();
     let mut inventory = env.tables(scope, with_tags, deadline).await?;
     let mut tags_read = with_tags;
@@ -183,8 +188,17 @@ pub async fn run<E: RuleEnv>(
     )?;
     let mut lagging: Vec<Table> = Vec::new();
     let mut retired: Vec<Evaluation> = Vec::new();
-    for r in &missing {
-        match env.table(scope, &r.resource_id, with_tags).await? {
+    // Eight in flight, so the pace the budget assumes is the pace they go at.
+    let described: Vec<(&Recorded, Option<Table>)> =
+        stream::iter(&missing)
+            .map(|r| async move {
+                Ok::<_, Error>((r, env.table(scope, &r.resource_id, with_tags).await?))
+            })
+            .buffered(DESCRIBES_IN_FLIGHT)
+            .try_collect()
+            .await?;
+    for (r, found) in described {
+        match found {
             Some(table) => {
                 info!(table = %table.name, source = inventory.source.as_str(),
                     "table missing from the inventory is live; evaluating it from DynamoDB");
@@ -252,7 +266,9 @@ pub async fn run<E: RuleEnv>(
         put.extend(own.take());
         // Before putting: is the catalog still the one these verdicts were decided from?
         if !validated {
-            let fresh = env.region_catalog(scope, Freshness::Revalidate).await?;
+            let fresh = env
+                .region_catalog(scope, Freshness::Revalidate, finish_by(deadline))
+                .await?;
             if *fresh != *catalog {
                 rounds = redecision(scope, rounds)?;
                 catalog = fresh;
@@ -322,7 +338,9 @@ pub async fn run<E: RuleEnv>(
         all_put.extend(put);
         // After putting: a catalog change since the read could have been missed by a pass that
         // read the results before these landed, so this pass must decide it.
-        let fresh = env.region_catalog(scope, Freshness::Revalidate).await?;
+        let fresh = env
+            .region_catalog(scope, Freshness::Revalidate, finish_by(deadline))
+            .await?;
         if *fresh == *catalog {
             break;
         }
@@ -373,6 +391,11 @@ pub async fn run<E: RuleEnv>(
         put: all_put,
         unchanged,
     })
+}
+
+/// When reads must be done: the deadline less the margin for what cannot be estimated.
+fn finish_by(deadline: Option<Instant>) -> Option<Instant> {
+    deadline.map(|d| d.checked_sub(DEADLINE_MARGIN).unwrap_or(d))
 }
 
 /// One more decision, or the error that ends a pass whose catalog keeps changing.

@@ -439,7 +439,7 @@ async fn evaluate_change<E: RuleEnv>(
     if let Some(v) = precheck(params, &table) {
         return na((v.kind, v.reason));
     }
-    let catalog = env.region_catalog(scope, Freshness::Cached).await?;
+    let catalog = env.region_catalog(scope, Freshness::Cached, None).await?;
     if !tags_known && catalog.reads_tags() {
         table.tags = env.table_tags(scope, &table.arn.arn).await?;
     }
