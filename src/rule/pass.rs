@@ -215,6 +215,37 @@ pub async fn run<E: RuleEnv>(
         }
     }
 
+    // Tables the inventory lists whose recorded result says they were deleted: a lagging
+    // inventory must not bring them back, so DynamoDB is asked.
+    let doubtful: HashSet<&str> = known
+        .iter()
+        .filter(|r| reconcile::says_gone(r) && listed.contains(r.resource_id.as_str()))
+        .map(|r| r.resource_id.as_str())
+        .collect();
+    budget(
+        env,
+        deadline,
+        &[(PacedRead::DescribeTable, doubtful.len())],
+        "confirming deleted tables the inventory still lists",
+    )?;
+    let confirmed: Vec<(&str, bool)> = stream::iter(doubtful)
+        .map(|name| async move {
+            Ok::<_, Error>((name, env.table(scope, name, false).await?.is_some()))
+        })
+        .buffered(DESCRIBES_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    let gone: HashSet<String> = confirmed
+        .into_iter()
+        .filter(|(_, exists)| !exists)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    for name in &gone {
+        info!(table = %name, source = inventory.source.as_str(),
+            "the inventory lists a table DynamoDB says is gone; left as recorded");
+    }
+    inventory.tables.retain(|t| !gone.contains(&t.name));
+
     let mut inputs = Inputs {
         params,
         env,
@@ -274,6 +305,7 @@ pub async fn run<E: RuleEnv>(
                 catalog = fresh;
                 if needs_tags(params, &catalog, tags_read) {
                     (inventory, lagging) = with_tags_read(env, scope, &lagging, deadline).await?;
+                    inventory.tables.retain(|t| !gone.contains(&t.name));
                     tags_read = true;
                 }
                 let tables: Vec<&Table> = inventory.tables.iter().chain(&lagging).collect();
@@ -348,6 +380,7 @@ pub async fn run<E: RuleEnv>(
         catalog = fresh;
         if needs_tags(params, &catalog, tags_read) {
             (inventory, lagging) = with_tags_read(env, scope, &lagging, deadline).await?;
+            inventory.tables.retain(|t| !gone.contains(&t.name));
             tags_read = true;
         }
         let tables: Vec<&Table> = inventory.tables.iter().chain(&lagging).collect();

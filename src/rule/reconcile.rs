@@ -126,6 +126,18 @@ pub fn missing_from_inventory<'a>(
         .collect()
 }
 
+/// Whether a recorded result says its table is gone: retired by a pass, or put from the table's
+/// own deletion event. An inventory that still lists such a table may lag (Config's does for
+/// minutes), so only DynamoDB can say it is back.
+pub fn says_gone(recorded: &Recorded) -> bool {
+    recorded.resource_type == DYNAMODB_TABLE_TYPE
+        && recorded.compliance == Compliance::NotApplicable
+        && (recorded.annotation == GONE
+            || recorded
+                .annotation
+                .starts_with("not evaluated: configuration item status is ResourceDeleted"))
+}
+
 /// The retirement of a table DynamoDB confirmed gone, if its result may be retired: only a
 /// result recorded before the pass started. A later one came from the table's own change event
 /// while the pass ran, and is newer than anything the pass knows.

@@ -595,6 +595,42 @@ impl FakeAws {
         });
     }
 
+    /// Lets Config's inventory follow DynamoDB again after [`FakeAws::freeze_config_inventory`].
+    pub fn unfreeze_config_inventory(&self, account: &str, region: &str) {
+        self.with(|s| {
+            if let Some(r) = s
+                .regions
+                .get_mut(&(account.to_string(), region.to_string()))
+            {
+                r.config_tables = None;
+            }
+        });
+    }
+
+    /// Deletes a plan: `ListBackupPlans` no longer lists it.
+    pub fn delete_plan(&self, account: &str, region: &str, plan_id: &str) {
+        self.with(|s| {
+            if let Some(r) = s
+                .regions
+                .get_mut(&(account.to_string(), region.to_string()))
+            {
+                r.plans.retain(|p| p["BackupPlanId"] != plan_id);
+            }
+        });
+    }
+
+    /// Sets the Region's `ResourceTypeOptInPreference` for DynamoDB.
+    pub fn set_dynamodb_opt_in(&self, account: &str, region: &str, on: bool) {
+        self.with(|s| {
+            let r = s
+                .regions
+                .entry((account.to_string(), region.to_string()))
+                .or_default();
+            let settings = r.settings.get_or_insert_with(|| json!({}));
+            settings["DynamoDB"] = json!(on);
+        });
+    }
+
     /// Deletes a vault under the plans that target it: `ListBackupVaults` no longer lists it
     /// and `DescribeBackupVault` answers 403, as AWS does.
     pub fn delete_vault(&self, account: &str, region: &str, name: &str) {
