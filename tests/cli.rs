@@ -564,17 +564,8 @@ fn on_a_terminal_text_is_cut_to_its_width() {
 #[test]
 fn every_example_in_the_docs_is_the_real_output() {
     // GIVEN each code block of README.md and docs/*.md that starts with `$ dynamodb-backup-rule …`
-    let mut pages = vec![repo_path("README.md")];
-    let mut docs: Vec<_> = std::fs::read_dir(repo_path("docs"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    docs.sort();
-    pages.extend(docs);
     let mut examples = 0;
-    for page in &pages {
+    for page in &crate::util::doc_pages() {
         let text = std::fs::read_to_string(page).unwrap();
         let mut lines = text.lines();
         while let Some(line) = lines.next() {

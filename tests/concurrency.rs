@@ -9,7 +9,7 @@
 //! every day ends true, within a bound on what it records.
 
 use crate::lambda::{spawn_lambda, stop, Lambda};
-use crate::util::fake_aws::FakeAws;
+use crate::util::fake_aws::{FakeAws, Gate};
 use crate::util::runtime_api::{Outcome, RuntimeApi};
 use crate::util::{backup_change, config_event, demo_snapshot, table_change};
 use dynamodb_backup_rule::params::RuleParameters;
@@ -143,41 +143,56 @@ async fn steady_account(last_arrival_wins: bool) -> FakeAws {
     fake
 }
 
+/// Stops both containers once they answered everything; both must have succeeded, the table
+/// must end `expected`, and every table true. Returns the logs.
+async fn both_end_true(
+    fake: &FakeAws,
+    a: Container,
+    b: Container,
+    expected: &str,
+    last_arrival_wins: bool,
+) -> String {
+    let (a_out, b_out) = (a.settled().await, b.settled().await);
+    let logs = format!("{}\n{}", a.stop().await, b.stop().await);
+    for out in [a_out, b_out] {
+        assert!(matches!(out, Outcome::Response { .. }), "{out:?}\n{logs}");
+    }
+    assert_eq!(
+        recorded(fake).get(TABLE).map(String::as_str),
+        Some(expected),
+        "last arrival wins: {last_arrival_wins}\n{logs}"
+    );
+    assert_true(fake, &logs);
+    logs
+}
+
+/// Two containers over the steady account, with selection S naming the table created and
+/// container A's pass over it held as it puts.
+async fn a_held_at_its_put(last_arrival_wins: bool) -> (FakeAws, Container, Container, Gate) {
+    let fake = steady_account(last_arrival_wins).await;
+    let (mut a, b) = (Container::start(&fake).await, Container::start(&fake).await);
+    fake.add_selection(OWN, REGION, PLAN, selection("s-new", json!({})));
+    let held = fake.gate("PutEvaluations", 0);
+    a.deliver("s-created", selection_changed("s-new"));
+    held.reached().await;
+    (fake, a, b, held)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_pass_that_finishes_last_leaves_no_stale_verdict() {
     for last_arrival_wins in [false, true] {
         // GIVEN a selection S naming the table is created, and container A's pass over it is
         // held just as it puts the table COMPLIANT
-        let fake = steady_account(last_arrival_wins).await;
-        let (mut a, mut b) = (Container::start(&fake).await, Container::start(&fake).await);
-        fake.add_selection(OWN, REGION, PLAN, selection("s-new", json!({})));
-        let held = fake.gate("PutEvaluations", 0);
-        a.deliver("s-created", selection_changed("s-new"));
-        held.reached().await;
+        let (fake, a, mut b, held) = a_held_at_its_put(last_arrival_wins).await;
         // WHEN S is deleted, and container B's pass over that runs to the end (it decides the
         // table NON_COMPLIANT, which Config still keeps, and so puts nothing for it)
         fake.remove_selection(OWN, REGION, PLAN, "s-new");
         b.deliver("s-deleted", selection_changed("s-new"));
-        let b_out = b.settled().await;
+        b.settled().await;
         // AND only then A's pass goes on
         held.release();
-        let a_out = a.settled().await;
-        let logs = format!("{}\n{}", a.stop().await, b.stop().await);
-        assert!(
-            matches!(a_out, Outcome::Response { .. }),
-            "{a_out:?}\n{logs}"
-        );
-        assert!(
-            matches!(b_out, Outcome::Response { .. }),
-            "{b_out:?}\n{logs}"
-        );
         // THEN the table's result is the verdict of the newest catalog: NON_COMPLIANT
-        assert_eq!(
-            recorded(&fake).get(TABLE).map(String::as_str),
-            Some("NON_COMPLIANT"),
-            "last arrival wins: {last_arrival_wins}\n{logs}"
-        );
-        assert_true(&fake, &logs);
+        both_end_true(&fake, a, b, "NON_COMPLIANT", last_arrival_wins).await;
     }
 }
 
@@ -185,12 +200,7 @@ async fn an_older_pass_that_finishes_last_leaves_no_stale_verdict() {
 async fn a_newer_pass_that_finishes_last_leaves_no_stale_verdict() {
     for last_arrival_wins in [false, true] {
         // GIVEN container A's pass over a new selection S held as it puts
-        let fake = steady_account(last_arrival_wins).await;
-        let (mut a, mut b) = (Container::start(&fake).await, Container::start(&fake).await);
-        fake.add_selection(OWN, REGION, PLAN, selection("s-new", json!({})));
-        let held_a = fake.gate("PutEvaluations", 0);
-        a.deliver("s-created", selection_changed("s-new"));
-        held_a.reached().await;
+        let (fake, a, mut b, held_a) = a_held_at_its_put(last_arrival_wins).await;
         // AND S deleted, with container B's pass held as it reads what Config keeps
         fake.remove_selection(OWN, REGION, PLAN, "s-new");
         let held_b = fake.gate("GetComplianceDetailsByConfigRule", 0);
@@ -198,25 +208,10 @@ async fn a_newer_pass_that_finishes_last_leaves_no_stale_verdict() {
         held_b.reached().await;
         // WHEN A finishes first, then B
         held_a.release();
-        let a_out = a.settled().await;
+        a.settled().await;
         held_b.release();
-        let b_out = b.settled().await;
-        let logs = format!("{}\n{}", a.stop().await, b.stop().await);
-        assert!(
-            matches!(a_out, Outcome::Response { .. }),
-            "{a_out:?}\n{logs}"
-        );
-        assert!(
-            matches!(b_out, Outcome::Response { .. }),
-            "{b_out:?}\n{logs}"
-        );
         // THEN every result is the verdict of the account as it is
-        assert_eq!(
-            recorded(&fake).get(TABLE).map(String::as_str),
-            Some("NON_COMPLIANT"),
-            "last arrival wins: {last_arrival_wins}\n{logs}"
-        );
-        assert_true(&fake, &logs);
+        both_end_true(&fake, a, b, "NON_COMPLIANT", last_arrival_wins).await;
     }
 }
 
@@ -240,29 +235,14 @@ async fn a_table_event_during_a_pass_is_not_overwritten_by_it() {
             "tagged",
             table_changed(TABLE, json!({"backup-exempt": "true"})),
         );
-        let b_out = b.settled().await;
+        b.settled().await;
         held.release();
-        let a_out = a.settled().await;
-        let logs = format!("{}\n{}", a.stop().await, b.stop().await);
-        assert!(
-            matches!(a_out, Outcome::Response { .. }),
-            "{a_out:?}\n{logs}"
-        );
-        assert!(
-            matches!(b_out, Outcome::Response { .. }),
-            "{b_out:?}\n{logs}"
-        );
         // THEN the pass, which read the table untagged, does not replace the newer result
-        assert_eq!(
-            recorded(&fake).get(TABLE).map(String::as_str),
-            Some("NON_COMPLIANT"),
-            "last arrival wins: {last_arrival_wins}\n{logs}"
-        );
+        let logs = both_end_true(&fake, a, b, "NON_COMPLIANT", last_arrival_wins).await;
         assert!(
             logs.contains("a newer result is recorded; not replaced"),
             "{logs}"
         );
-        assert_true(&fake, &logs);
     }
 }
 
@@ -284,28 +264,14 @@ async fn a_duplicate_delivery_to_two_containers_records_each_verdict_once() {
         // WHEN the first to re-read puts, and then the second re-reads
         tokio::time::sleep(Duration::from_millis(300)).await;
         held.release();
-        let (a_out, b_out) = (a.settled().await, b.settled().await);
-        let logs = format!("{}\n{}", a.stop().await, b.stop().await);
-        assert!(
-            matches!(a_out, Outcome::Response { .. }),
-            "{a_out:?}\n{logs}"
-        );
-        assert!(
-            matches!(b_out, Outcome::Response { .. }),
-            "{b_out:?}\n{logs}"
-        );
         // THEN the table is COMPLIANT, recorded once: the second saw the first's result
-        assert_eq!(
-            recorded(&fake).get(TABLE).map(String::as_str),
-            Some("COMPLIANT")
-        );
+        let logs = both_end_true(&fake, a, b, "COMPLIANT", last_arrival_wins).await;
         let puts_of_table = fake.puts()[before..]
             .iter()
             .flat_map(|p| &p.evaluations)
             .filter(|e| e["ComplianceResourceId"] == TABLE)
             .count();
         assert_eq!(puts_of_table, 1, "{logs}");
-        assert_true(&fake, &logs);
     }
 }
 

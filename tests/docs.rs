@@ -1,22 +1,9 @@
 //! The docs hold together: every relative link of README.md and docs/*.md points at a file that
 //! exists, and every `#anchor` at a heading of that page (GitHub's heading slugs).
 
-use crate::util::repo_path;
+use crate::util::{doc_pages, repo_path};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn pages() -> Vec<PathBuf> {
-    let mut pages = vec![repo_path("README.md")];
-    let mut docs: Vec<PathBuf> = std::fs::read_dir(repo_path("docs"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    docs.sort();
-    pages.extend(docs);
-    pages
-}
+use std::path::Path;
 
 /// The page's text outside fenced code blocks.
 fn prose(text: &str) -> Vec<&str> {
@@ -108,7 +95,7 @@ fn every_relative_link_and_anchor_resolves() {
     // GIVEN every page of the docs
     let mut broken = Vec::new();
     let mut checked = 0;
-    for page in pages() {
+    for page in doc_pages() {
         let text = std::fs::read_to_string(&page).unwrap();
         // WHEN each link is followed
         for target in links(&text) {

@@ -13,16 +13,7 @@ use std::collections::BTreeMap;
 /// `batch-import-findings`, in README.md or a page of docs/, so the docs cannot drift from what
 /// is tested.
 fn docs_loop() -> String {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut pages = vec![root.join("README.md")];
-    if let Ok(dir) = std::fs::read_dir(root.join("docs")) {
-        pages.extend(
-            dir.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "md")),
-        );
-    }
-    for page in pages {
+    for page in crate::util::doc_pages() {
         let text = std::fs::read_to_string(&page).unwrap_or_default();
         let Some(at) = text.find("aws securityhub batch-import-findings") else {
             continue;

@@ -33,6 +33,7 @@ use crate::ports::{Freshness, PacedRead, Scope};
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::info;
 
@@ -151,12 +152,11 @@ pub async fn run<E: RuleEnv>(
     // Before any input is read: the stamp of every evaluation this pass puts.
     let read_at = Utc::now();
     let deadline = caller.deadline;
-    let mut catalog = env
+    let catalog = env
         .region_catalog(scope, Freshness::Revalidate, finish_by(deadline))
         .await?;
     let with_tags = catalog.reads_tags() || params.filters_on_tags();
     let mut inventory = env.tables(scope, with_tags, deadline).await?;
-    let mut tags_read = with_tags;
     info!(
         account = %scope.account,
         region = %scope.region,
@@ -188,16 +188,9 @@ pub async fn run<E: RuleEnv>(
     )?;
     let mut lagging: Vec<Table> = Vec::new();
     let mut retired: Vec<Evaluation> = Vec::new();
-    // Eight in flight, so the pace the budget assumes is the pace they go at.
-    let described: Vec<(&Recorded, Option<Table>)> =
-        stream::iter(&missing)
-            .map(|r| async move {
-                Ok::<_, Error>((r, env.table(scope, &r.resource_id, with_tags).await?))
-            })
-            .buffered(DESCRIBES_IN_FLIGHT)
-            .try_collect()
-            .await?;
-    for (r, found) in described {
+    let names: Vec<&str> = missing.iter().map(|r| r.resource_id.as_str()).collect();
+    let described = describe_all(env, scope, &names, with_tags).await?;
+    for (r, found) in missing.iter().zip(described) {
         match found {
             Some(table) => {
                 info!(table = %table.name, source = inventory.source.as_str(),
@@ -217,7 +210,7 @@ pub async fn run<E: RuleEnv>(
 
     // Tables the inventory lists whose recorded result says they were deleted: a lagging
     // inventory must not bring them back, so DynamoDB is asked.
-    let doubtful: HashSet<&str> = known
+    let doubtful: Vec<&str> = known
         .iter()
         .filter(|r| reconcile::says_gone(r) && listed.contains(r.resource_id.as_str()))
         .map(|r| r.resource_id.as_str())
@@ -228,16 +221,11 @@ pub async fn run<E: RuleEnv>(
         &[(PacedRead::DescribeTable, doubtful.len())],
         "confirming deleted tables the inventory still lists",
     )?;
-    let confirmed: Vec<(&str, bool)> = stream::iter(doubtful)
-        .map(|name| async move {
-            Ok::<_, Error>((name, env.table(scope, name, false).await?.is_some()))
-        })
-        .buffered(DESCRIBES_IN_FLIGHT)
-        .try_collect()
-        .await?;
-    let gone: HashSet<String> = confirmed
-        .into_iter()
-        .filter(|(_, exists)| !exists)
+    let confirmed = describe_all(env, scope, &doubtful, false).await?;
+    let gone: HashSet<String> = doubtful
+        .iter()
+        .zip(confirmed)
+        .filter(|(_, found)| found.is_none())
         .map(|(name, _)| name.to_string())
         .collect();
     for name in &gone {
@@ -245,6 +233,13 @@ pub async fn run<E: RuleEnv>(
             "the inventory lists a table DynamoDB says is gone; left as recorded");
     }
     inventory.tables.retain(|t| !gone.contains(&t.name));
+    let mut world = World {
+        catalog,
+        inventory,
+        lagging,
+        tags_read: with_tags,
+        gone,
+    };
 
     let mut inputs = Inputs {
         params,
@@ -254,11 +249,11 @@ pub async fn run<E: RuleEnv>(
         read_at,
         points: HashMap::new(),
     };
-    let n_tables = inventory.tables.len() + lagging.len();
     let mut decided = {
-        let tables: Vec<&Table> = inventory.tables.iter().chain(&lagging).collect();
+        let tables = world.tables();
+        let puts_after = tables.len() + retired.len();
         inputs
-            .decide_all(&catalog, &tables, n_tables + retired.len())
+            .decide_all(&world.catalog, &tables, puts_after)
             .await?
     };
     let n_decided = decided.len() + retired.len();
@@ -297,19 +292,9 @@ pub async fn run<E: RuleEnv>(
         put.extend(own.take());
         // Before putting: is the catalog still the one these verdicts were decided from?
         if !validated {
-            let fresh = env
-                .region_catalog(scope, Freshness::Revalidate, finish_by(deadline))
-                .await?;
-            if *fresh != *catalog {
+            if let Some(fresh) = world.changed(env, scope, deadline).await? {
                 rounds = redecision(scope, rounds)?;
-                catalog = fresh;
-                if needs_tags(params, &catalog, tags_read) {
-                    (inventory, lagging) = with_tags_read(env, scope, &lagging, deadline).await?;
-                    inventory.tables.retain(|t| !gone.contains(&t.name));
-                    tags_read = true;
-                }
-                let tables: Vec<&Table> = inventory.tables.iter().chain(&lagging).collect();
-                decided = inputs.decide_all(&catalog, &tables, tables.len()).await?;
+                decided = world.decide_under(fresh, &mut inputs).await?;
                 validated = true;
                 continue;
             }
@@ -370,21 +355,11 @@ pub async fn run<E: RuleEnv>(
         all_put.extend(put);
         // After putting: a catalog change since the read could have been missed by a pass that
         // read the results before these landed, so this pass must decide it.
-        let fresh = env
-            .region_catalog(scope, Freshness::Revalidate, finish_by(deadline))
-            .await?;
-        if *fresh == *catalog {
+        let Some(fresh) = world.changed(env, scope, deadline).await? else {
             break;
-        }
+        };
         rounds = redecision(scope, rounds)?;
-        catalog = fresh;
-        if needs_tags(params, &catalog, tags_read) {
-            (inventory, lagging) = with_tags_read(env, scope, &lagging, deadline).await?;
-            inventory.tables.retain(|t| !gone.contains(&t.name));
-            tags_read = true;
-        }
-        let tables: Vec<&Table> = inventory.tables.iter().chain(&lagging).collect();
-        decided = inputs.decide_all(&catalog, &tables, tables.len()).await?;
+        decided = world.decide_under(fresh, &mut inputs).await?;
         validated = true;
     }
     let Reconciled {
@@ -413,7 +388,7 @@ pub async fn run<E: RuleEnv>(
         retired = n_retired,
         superseded,
         redecided = rounds,
-        lagging = lagging.len(),
+        lagging = world.lagging.len(),
         recorded = known.len(),
         unreadable_results = unreadable,
         "pass"
@@ -445,25 +420,77 @@ fn redecision(scope: &Scope, rounds: u32) -> Result<u32, Error> {
     Ok(rounds + 1)
 }
 
-/// Whether deciding under `catalog` needs tags the pass did not read.
-fn needs_tags(params: &RuleParameters, catalog: &RegionCatalog, tags_read: bool) -> bool {
-    !tags_read && (catalog.reads_tags() || params.filters_on_tags())
+/// What a pass decides from: the catalog, the tables, and what it learnt of them.
+struct World {
+    catalog: Arc<RegionCatalog>,
+    inventory: crate::ports::Inventory,
+    /// Tables the inventory lacks that DynamoDB says are live.
+    lagging: Vec<Table>,
+    tags_read: bool,
+    /// Tables the inventory lists that DynamoDB says are gone.
+    gone: HashSet<String>,
 }
 
-/// The inventory and the lagging tables again, with their tags: the catalog changed to one that
-/// selects by tags.
-async fn with_tags_read<E: RuleEnv>(
+impl World {
+    fn tables(&self) -> Vec<&Table> {
+        self.inventory.tables.iter().chain(&self.lagging).collect()
+    }
+
+    /// The catalog read again, when it is not the one the verdicts were decided from.
+    async fn changed<E: RuleEnv>(
+        &self,
+        env: &E,
+        scope: &Scope,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Arc<RegionCatalog>>, Error> {
+        let fresh = env
+            .region_catalog(scope, Freshness::Revalidate, finish_by(deadline))
+            .await?;
+        Ok((*fresh != *self.catalog).then_some(fresh))
+    }
+
+    /// Every table decided again under a changed catalog; the tables are read again with their
+    /// tags if the new catalog selects by tags and the pass had not read them.
+    async fn decide_under<E: RuleEnv>(
+        &mut self,
+        fresh: Arc<RegionCatalog>,
+        inputs: &mut Inputs<'_, E>,
+    ) -> Result<Vec<Evaluation>, Error> {
+        self.catalog = fresh;
+        if !self.tags_read && (self.catalog.reads_tags() || inputs.params.filters_on_tags()) {
+            let (env, scope) = (inputs.env, inputs.scope);
+            self.inventory = env.tables(scope, true, inputs.deadline).await?;
+            self.inventory
+                .tables
+                .retain(|t| !self.gone.contains(&t.name));
+            let names: Vec<&str> = self.lagging.iter().map(|t| t.name.as_str()).collect();
+            self.lagging = describe_all(env, scope, &names, true)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
+            self.tags_read = true;
+        }
+        let tables = self.tables();
+        inputs
+            .decide_all(&self.catalog, &tables, tables.len())
+            .await
+    }
+}
+
+/// `DescribeTable` of each name, eight in flight so that they go at the pace the budget
+/// assumes: the table, or `None` for one DynamoDB says does not exist.
+async fn describe_all<E: RuleEnv>(
     env: &E,
     scope: &Scope,
-    lagging: &[Table],
-    deadline: Option<Instant>,
-) -> Result<(crate::ports::Inventory, Vec<Table>), Error> {
-    let inventory = env.tables(scope, true, deadline).await?;
-    let mut again = Vec::new();
-    for t in lagging {
-        again.extend(env.table(scope, &t.name, true).await?);
-    }
-    Ok((inventory, again))
+    names: &[&str],
+    with_tags: bool,
+) -> Result<Vec<Option<Table>>, Error> {
+    stream::iter(names)
+        .map(|name| env.table(scope, name, with_tags))
+        .buffered(DESCRIBES_IN_FLIGHT)
+        .try_collect()
+        .await
 }
 
 /// Replaces what is known of some results with newer knowledge.

@@ -10,6 +10,22 @@ pub fn repo_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// The pages of the docs: README.md, then docs/*.md by name.
+pub fn doc_pages() -> Vec<PathBuf> {
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(repo_path("docs"))
+        .map(|dir| {
+            dir.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "md"))
+                .collect()
+        })
+        .unwrap_or_default();
+    docs.sort();
+    let mut pages = vec![repo_path("README.md")];
+    pages.extend(docs);
+    pages
+}
+
 /// Runs the CLI binary with arguments, from the repository root.
 pub fn cli(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
