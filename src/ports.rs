@@ -133,7 +133,7 @@ pub enum InventorySource {
 }
 
 impl InventorySource {
-    /// How logs and the README name it.
+    /// How logs and the docs name it.
     pub fn as_str(self) -> &'static str {
         match self {
             InventorySource::ConfigInventory => "config:SelectResourceConfig",

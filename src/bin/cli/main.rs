@@ -122,7 +122,7 @@ enum Command {
         "Exit status: 0 when nothing is NON_COMPLIANT, 3 when anything is, 2 for bad input or usage, 1 for any other failure."
     ))]
     Evaluate {
-        /// Snapshot file (see the README for the format).
+        /// Snapshot file (its format: docs/snapshot-format.md).
         #[arg(long, value_name = "FILE")]
         snapshot: PathBuf,
         /// Output format: an aligned table with a summary, the JSON document, or a format other
@@ -220,7 +220,7 @@ enum Command {
         "Exit status: 0 when the table is COMPLIANT or NOT_APPLICABLE, 3 when NON_COMPLIANT, 2 for bad input or usage, 1 for any other failure."
     ))]
     Explain {
-        /// Snapshot file (see the README for the format).
+        /// Snapshot file (its format: docs/snapshot-format.md).
         #[arg(long, value_name = "FILE")]
         snapshot: PathBuf,
         /// Table name, or table ARN when the name exists in several Regions.
