@@ -37,7 +37,7 @@ pub enum Error {
 
     /// `explain` was asked about a table the snapshot does not have.
     #[error(
-        "table `{table}` is not in the snapshot{}; give a table name or ARN from its Tables lists",
+        "table `{table}` is not in the snapshot{}; give the name or ARN of a table it lists",
         suggest(.close)
     )]
     TableNotFound {
@@ -60,12 +60,12 @@ pub enum Error {
     },
 
     /// A table name matches tables in several Regions.
-    #[error("table name `{table}` is in several Regions ({regions}); give the table ARN instead")]
+    #[error("table name `{table}` is in several Regions; give one of its ARNs instead: {}", .arns.join(", "))]
     AmbiguousTable {
         /// The name asked for.
         table: String,
-        /// The Regions it is in.
-        regions: String,
+        /// The ARNs of the tables of that name, one per Region.
+        arns: Vec<String>,
     },
 
     /// Writing the output failed (e.g. a closed pipe).

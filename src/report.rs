@@ -101,6 +101,11 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Tables counted.
+    pub fn tables(&self) -> usize {
+        self.compliant + self.non_compliant + self.not_applicable
+    }
+
     /// Counts the verdicts.
     pub fn of(evaluations: &[TableEvaluation<'_>]) -> Summary {
         Summary::count(evaluations.iter().map(|e| e.verdict.compliance))
@@ -176,6 +181,7 @@ pub fn write_evaluations_text(
     out: &mut impl Write,
     evaluations: &[TableEvaluation<'_>],
     width: Option<usize>,
+    all: Option<&Summary>,
 ) -> io::Result<()> {
     let headers = ["TABLE", "REGION", "VERDICT"];
     let w_table = evaluations
@@ -217,15 +223,36 @@ pub fn write_evaluations_text(
         writeln!(out, "{}", fit(line))?;
     }
     let s = Summary::of(evaluations);
-    writeln!(
-        out,
-        "\n{} compliant, {} non-compliant, {} not applicable ({} table{})",
-        s.compliant,
-        s.non_compliant,
-        s.not_applicable,
-        evaluations.len(),
-        if evaluations.len() == 1 { "" } else { "s" }
-    )?;
+    match all {
+        // Filtered: say what is not shown, so "0 non-compliant" never hides nine.
+        Some(all) if all.tables() != s.tables() => {
+            let hidden: Vec<String> = [
+                (all.compliant - s.compliant, "COMPLIANT"),
+                (all.non_compliant - s.non_compliant, "NON_COMPLIANT"),
+                (all.not_applicable - s.not_applicable, "NOT_APPLICABLE"),
+            ]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+            writeln!(
+                out,
+                "\n{} of {} tables shown; {} not shown",
+                s.tables(),
+                all.tables(),
+                hidden.join(", ")
+            )?;
+        }
+        _ => writeln!(
+            out,
+            "\n{} compliant, {} non-compliant, {} not applicable ({} table{})",
+            s.compliant,
+            s.non_compliant,
+            s.not_applicable,
+            evaluations.len(),
+            if evaluations.len() == 1 { "" } else { "s" }
+        )?,
+    }
     let causes = top_causes(evaluations);
     if !causes.is_empty() {
         writeln!(out, "\ntop causes of NON_COMPLIANT:")?;

@@ -131,7 +131,7 @@ fn explain_refuses_unknown_and_ambiguous_table_names() {
     let out = cli(&["explain", "--snapshot", DEMO, "--table", "orders"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("eu-west-1, us-east-1"),
+        stderr(&out).contains("is in several Regions"),
         "{}",
         stderr(&out)
     );
@@ -632,4 +632,85 @@ fn invoke_json_counts_tables_not_the_backup_resource_of_its_event() {
     assert!(other[0]["ResourceArn"].is_null());
     assert_eq!(other[0]["ComplianceType"], "NOT_APPLICABLE");
     assert_eq!(other[0]["ReasonKind"], "OutOfScope");
+}
+
+#[test]
+fn a_newcomer_never_has_to_guess() {
+    // The example in `explain --help` runs as printed.
+    let help = stdout(&cli(&["explain", "--help"]));
+    let example = help
+        .lines()
+        .find(|l| {
+            l.trim_start()
+                .starts_with("dynamodb-backup-rule explain --snapshot testdata")
+        })
+        .expect("an example on the demo account");
+    let args: Vec<&str> = example.split_whitespace().skip(1).collect();
+    let out = cli(&args);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)),
+        "{}",
+        stderr(&out)
+    );
+
+    // A name in two Regions: the error lists the ARNs to choose from.
+    let out = cli(&["explain", "--snapshot", DEMO, "--table", "orders"]);
+    assert_eq!(out.status.code(), Some(2));
+    for arn in [
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/orders",
+        "arn:aws:dynamodb:us-east-1:111122223333:table/orders",
+    ] {
+        assert!(stderr(&out).contains(arn), "{}", stderr(&out));
+    }
+
+    // A name no table has: the tables it is part of are suggested, in plain words.
+    let out = cli(&["explain", "--snapshot", DEMO, "--table", "payments"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("`payments-ledger`") && err.contains("`payments-scratch`"),
+        "{err}"
+    );
+    assert!(!err.contains("Tables lists"), "{err}");
+
+    // --only takes the spelling the tool prints, and says what it does not show.
+    let upper = cli(&["evaluate", "--snapshot", DEMO, "--only", "NON_COMPLIANT"]);
+    let lower = cli(&["evaluate", "--snapshot", DEMO, "--only", "non-compliant"]);
+    assert_eq!(upper.status.code(), Some(3), "{}", stderr(&upper));
+    assert_eq!(stdout(&upper), stdout(&lower));
+    let out = cli(&["evaluate", "--snapshot", DEMO, "--only", "compliant"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the exit status covers every table"
+    );
+    assert!(
+        stdout(&out).contains("6 of 16 tables shown; 9 NON_COMPLIANT, 1 NOT_APPLICABLE not shown"),
+        "{}",
+        stdout(&out)
+    );
+
+    // report: `-` is standard output, and the Markdown extension in any case.
+    let out = cli(&["report", "--snapshot", DEMO, "--output", "-"]);
+    assert!(
+        stdout(&out).starts_with("<!DOCTYPE html>"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!repo_path("-").exists(), "no file named -");
+    let md = std::env::temp_dir().join(format!("ddb-report-{}.MD", std::process::id()));
+    let out = cli(&[
+        "report",
+        "--snapshot",
+        DEMO,
+        "--output",
+        md.to_str().unwrap(),
+    ]);
+    assert!(matches!(out.status.code(), Some(3)), "{}", stderr(&out));
+    let written = std::fs::read_to_string(&md).unwrap();
+    let _ = std::fs::remove_file(&md);
+    assert!(
+        written.starts_with("# "),
+        "Markdown, not HTML: {}",
+        &written[..40]
+    );
 }

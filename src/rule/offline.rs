@@ -113,11 +113,7 @@ pub fn find_table<'a>(
         [one] => Ok(*one),
         many => Err(Error::AmbiguousTable {
             table: name_or_arn.to_string(),
-            regions: many
-                .iter()
-                .map(|(r, _)| r.catalog.region.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            arns: many.iter().map(|(_, t)| t.arn.arn.clone()).collect(),
         }),
     }
 }
@@ -146,6 +142,16 @@ fn close_names(snapshot: &Snapshot, asked: &str) -> Vec<String> {
             })
             .map(|n| n.to_string()),
     );
+    // Then the names it starts (`payments` for `payments-ledger`), or that contain it.
+    let lower = asked.to_ascii_lowercase();
+    if lower.len() >= 3 {
+        for n in &names {
+            let n_lower = n.to_ascii_lowercase();
+            if !close.iter().any(|c| c == n) && n_lower.contains(&lower) {
+                close.push(n.to_string());
+            }
+        }
+    }
     close.truncate(3);
     close
 }

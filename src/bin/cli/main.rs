@@ -207,14 +207,15 @@ enum Command {
         /// Rule parameters as a JSON object (or @file).
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
-        /// Where to write: .md for Markdown, anything else for HTML.
+        /// Where to write: a file ending in .md (any case) for Markdown, any other for HTML; - for
+        /// HTML on standard output.
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
     /// Explain one table's verdict, selection by selection.
     #[command(after_help = concat!(
         "Examples:\n",
-        "  dynamodb-backup-rule explain --snapshot testdata/snapshots/demo-account.json --table orders\n",
+        "  dynamodb-backup-rule explain --snapshot testdata/snapshots/demo-account.json --table orders-archive\n",
         "  dynamodb-backup-rule explain --snapshot account.json \\\n",
         "      --table arn:aws:dynamodb:eu-west-1:111122223333:table/orders --format json\n\n",
         "Exit status: 0 when the table is COMPLIANT or NOT_APPLICABLE, 3 when NON_COMPLIANT, 2 for bad input or usage, 1 for any other failure."
@@ -312,11 +313,14 @@ enum Command {
     },
 }
 
-/// A verdict to keep.
+/// A verdict to keep; Config's own spellings (`NON_COMPLIANT`), which the tool prints, too.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Only {
+    #[value(alias = "NON_COMPLIANT")]
     NonCompliant,
+    #[value(alias = "COMPLIANT")]
     Compliant,
+    #[value(alias = "NOT_APPLICABLE")]
     NotApplicable,
 }
 
@@ -568,7 +572,8 @@ fn print_selected(
     // One instant for the verdicts and the fixes, so both judge recovery-point age alike.
     let now = as_of(snapshot);
     let mut evaluations = rule::evaluate_snapshot(snapshot, params, now);
-    let any_non_compliant = report::Summary::of(&evaluations).non_compliant > 0;
+    let all = report::Summary::of(&evaluations);
+    let any_non_compliant = all.non_compliant > 0;
     if let Some(only) = only {
         let keep = match only {
             Only::NonCompliant => Compliance::NonCompliant,
@@ -617,7 +622,9 @@ fn print_selected(
         return Ok(any_non_compliant);
     }
     match format {
-        Export::Text => report::write_evaluations_text(out, &evaluations, text_width(width)),
+        Export::Text => {
+            report::write_evaluations_text(out, &evaluations, text_width(width), Some(&all))
+        }
         Export::Json => report::write_evaluations_json(out, &evaluations),
         Export::Asff => exported(out, formats::write_asff),
         Export::Junit => exported(out, formats::write_junit),
@@ -871,7 +878,11 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             output,
         } => {
             let params = rule_parameters(parameters.as_deref())?;
-            check_writable(&output)?;
+            // `-` is standard output, as for every other file argument.
+            let to_stdout = output.as_os_str() == "-";
+            if !to_stdout {
+                check_writable(&output)?;
+            }
             let snapshot = match snapshot {
                 Some(path) => load(&path, strict)?,
                 None => capture(regions, params.policy.recovery_point_age_hours.is_some())?,
@@ -884,14 +895,20 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 .flat_map(|r| dynamodb_backup_rule::remedy::first_fixes(r, &params, now, None))
                 .collect();
             let title = format!("DynamoDB backup coverage, account {}", snapshot.account_id);
-            let markdown = output.extension().is_some_and(|e| e == "md");
+            let markdown = output
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("md"));
             let doc = if markdown {
                 dynamodb_backup_rule::page::markdown(&evaluations, &fixes, &title)
             } else {
                 dynamodb_backup_rule::page::html(&evaluations, &fixes, &title)
             };
-            std::fs::write(&output, doc).map_err(Error::Output)?;
-            writeln!(out, "wrote {}", output.display()).map_err(Error::Output)?;
+            if to_stdout {
+                out.write_all(doc.as_bytes()).map_err(Error::Output)?;
+            } else {
+                std::fs::write(&output, doc).map_err(Error::Output)?;
+                writeln!(out, "wrote {}", output.display()).map_err(Error::Output)?;
+            }
             Ok(report::Summary::of(&evaluations).non_compliant > 0)
         }
         Command::Explain {
