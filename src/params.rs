@@ -145,10 +145,16 @@ impl RuleParameters {
                     }
                 }
                 other => {
-                    return Err(bad(
-                        other,
-                        format!("one of the accepted parameters: {ACCEPTED}"),
-                    ))
+                    let close = ACCEPTED
+                        .split(", ")
+                        .find(|known| crate::snapshot::keys::near_miss(other, known));
+                    let expected = match close {
+                        Some(known) => format!(
+                            "a parameter this rule accepts; did you mean `{known}`? (accepted: {ACCEPTED})"
+                        ),
+                        None => format!("one of the accepted parameters: {ACCEPTED}"),
+                    };
+                    return Err(bad(other, expected));
                 }
             }
         }

@@ -714,3 +714,100 @@ fn a_newcomer_never_has_to_guess() {
         &written[..40]
     );
 }
+
+#[test]
+fn wrong_files_and_mistyped_parameters_get_a_way_forward() {
+    let dir = std::env::temp_dir();
+    let empty = dir.join(format!("ddb-empty-{}.json", std::process::id()));
+    let not_json = dir.join(format!("ddb-notjson-{}.json", std::process::id()));
+    std::fs::write(&empty, "\n").unwrap();
+    std::fs::write(&not_json, "nope").unwrap();
+    let cases: Vec<(Vec<String>, Vec<String>)> = vec![
+        (
+            vec![
+                "evaluate".into(),
+                "--snapshot".into(),
+                empty.display().to_string(),
+            ],
+            vec![format!("{} is empty", empty.display())],
+        ),
+        (
+            vec![
+                "evaluate".into(),
+                "--snapshot".into(),
+                not_json.display().to_string(),
+            ],
+            vec![format!("{} is not JSON", not_json.display())],
+        ),
+        (
+            vec![
+                "evaluate".into(),
+                "--snapshot".into(),
+                "testdata/events/scheduled.json".into(),
+            ],
+            vec![
+                "is an AWS Config event".into(),
+                "invoke --event testdata/events/scheduled.json".into(),
+            ],
+        ),
+        (
+            vec![
+                "invoke".into(),
+                "--event".into(),
+                DEMO.into(),
+                "--snapshot".into(),
+                DEMO.into(),
+            ],
+            vec![
+                "is a snapshot".into(),
+                format!("evaluate --snapshot {DEMO}"),
+            ],
+        ),
+        (
+            vec![
+                "evaluate".into(),
+                "--snapshot".into(),
+                DEMO.into(),
+                "--parameters".into(),
+                r#"{"BackupVaultLockCheck":"true"}"#.into(),
+            ],
+            vec!["did you mean `backupVaultLockCheck`?".into()],
+        ),
+        (
+            vec![
+                "evaluate".into(),
+                "--snapshot".into(),
+                DEMO.into(),
+                "--parameters".into(),
+                r#"{"resourceTag":"x"}"#.into(),
+            ],
+            vec!["did you mean `resourceTags`?".into()],
+        ),
+        (
+            vec![
+                "evaluate".into(),
+                "--snapshot".into(),
+                DEMO.into(),
+                "--parameters".into(),
+                "backupVaultLockCheck=true".into(),
+            ],
+            vec![r#"a JSON object, for example '{"backupVaultLockCheck":"true"}'"#.into()],
+        ),
+    ];
+    for (args, says) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = cli(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        for s in says {
+            assert!(
+                stderr(&out).contains(&s),
+                "{args:?}: want `{s}` in {}",
+                stderr(&out)
+            );
+        }
+    }
+    let _ = (
+        std::fs::remove_file(&empty),
+        std::fs::remove_file(&not_json),
+    );
+}

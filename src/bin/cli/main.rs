@@ -353,8 +353,41 @@ enum Export {
 }
 
 /// Reads a snapshot file, warning on stderr about what it ignores.
+/// What a file handed to `--snapshot` or `--event` holds, before it is read as either.
+fn check_document(path: &Path, text: &str, want: &str) -> Result<(), Error> {
+    let flag = if want == "snapshot" {
+        "--snapshot"
+    } else {
+        "--event"
+    };
+    let wrong = |expected: String| Error::Usage {
+        flag: flag.to_string(),
+        expected,
+        source: None,
+    };
+    let file = path.display();
+    if text.trim().is_empty() {
+        return Err(wrong(format!("a {want} file; {file} is empty")));
+    }
+    let doc: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| wrong(format!("a {want} file in JSON; {file} is not JSON ({e})")))?;
+    let is_event = doc.get("invokingEvent").is_some();
+    let is_snapshot = doc.get("Regions").is_some() || doc.get("AccountId").is_some();
+    match want {
+        "snapshot" if is_event => Err(wrong(format!(
+            "a snapshot; {file} is an AWS Config event: run it with `invoke --event {file}`"
+        ))),
+        "event" if is_snapshot && !is_event => Err(wrong(format!(
+            "an AWS Config event; {file} is a snapshot: evaluate it with `evaluate --snapshot {file}`, or pass it to `invoke` as --snapshot"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn load(path: &Path, strict: bool) -> Result<Snapshot, Error> {
-    let (snapshot, found) = snapshot::parse_checked(&read_text(path)?, strict)?;
+    let text = read_text(path)?;
+    check_document(path, &text, "snapshot")?;
+    let (snapshot, found) = snapshot::parse_checked(&text, strict)?;
     if !found.unknown_keys.is_empty() {
         eprintln!(
             "warning: {}: {} unknown key(s) ignored (--strict makes them errors): {}",
@@ -499,7 +532,17 @@ fn parameter_map(given: Option<&str>) -> Result<serde_json::Map<String, serde_js
         }),
         Err(e) => Err(Error::InvalidParameters {
             name: "--parameters".into(),
-            expected: format!("a JSON object ({e})"),
+            expected: match text.split_once('=') {
+                // `name=value`, the stack parameter's way of writing it.
+                Some((k, v)) if !text.trim_start().starts_with('{') => format!(
+                    "a JSON object, for example '{{\"{}\":\"{}\"}}' (got `{text}`)",
+                    k.trim(),
+                    v.trim()
+                ),
+                _ => format!(
+                    "a JSON object, for example '{{\"backupVaultLockCheck\":\"true\"}}' ({e})"
+                ),
+            },
             source: Some(e),
         }),
     }
@@ -678,8 +721,10 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             format,
             parameters,
         } => {
+            let text = read_text(&event)?;
+            check_document(&event, &text, "event")?;
             let payload: serde_json::Value =
-                serde_json::from_str(&read_text(&event)?).map_err(|e| Error::InvalidEvent {
+                serde_json::from_str(&text).map_err(|e| Error::InvalidEvent {
                     field: "(event)".into(),
                     expected: format!("a JSON document ({e})"),
                     source: Some(e),
