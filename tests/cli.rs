@@ -811,3 +811,24 @@ fn wrong_files_and_mistyped_parameters_get_a_way_forward() {
         std::fs::remove_file(&not_json),
     );
 }
+
+#[test]
+fn logs_into_a_pipe_carry_no_colour_codes() {
+    // GIVEN logging on and stderr a pipe (as here: output() captures it)
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+        .args([
+            "-v",
+            "invoke",
+            "--event",
+            "testdata/events/change-covered.json",
+            "--snapshot",
+            DEMO,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the CLI runs");
+    // THEN the log lines are there, without ANSI escapes
+    let err = stderr(&out);
+    assert!(err.contains("decision"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}

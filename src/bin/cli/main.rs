@@ -44,9 +44,13 @@ fn init_logging(verbose: bool) {
         Err(_) if verbose => tracing_subscriber::EnvFilter::new("info"),
         Err(_) => return,
     };
+    // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
+    let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
 }
 
