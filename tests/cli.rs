@@ -832,3 +832,56 @@ fn logs_into_a_pipe_carry_no_colour_codes() {
     assert!(err.contains("decision"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err:?}");
 }
+
+#[test]
+fn a_renamed_key_that_decides_verdicts_is_an_error_however_far_from_the_name() {
+    use dynamodb_backup_rule::snapshot;
+    let demo: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_path(DEMO)).unwrap()).unwrap();
+    // (where, the key, its new name) in the demo account's us-east-1
+    let renames: [(
+        &dyn Fn(&mut serde_json::Value) -> &mut serde_json::Value,
+        &str,
+        &str,
+    ); 4] = [
+        (
+            &|d| &mut d["Regions"]["us-east-1"]["Tables"][9],
+            "TableStatus",
+            "Status",
+        ),
+        (
+            &|d| &mut d["Regions"]["us-east-1"]["BackupPlans"][3],
+            "DeletionDate",
+            "DeleteDate",
+        ),
+        (
+            &|d| &mut d["Regions"]["us-east-1"]["BackupPlans"][0]["Rules"][0],
+            "TargetBackupVaultName",
+            "TargetBackupVault",
+        ),
+        (
+            &|d| &mut d["Regions"]["us-east-1"]["BackupPlans"][0]["Rules"][0],
+            "ScheduleExpression",
+            "Schedule",
+        ),
+    ];
+    for (at, key, renamed) in renames {
+        let mut doc = demo.clone();
+        let obj = at(&mut doc).as_object_mut().expect("an object");
+        let value = obj
+            .remove(key)
+            .unwrap_or_else(|| panic!("{key} in the demo"));
+        obj.insert(renamed.to_string(), value);
+        let err = snapshot::parse(&doc.to_string()).expect_err(renamed);
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("`{renamed}` is not")) && text.contains(&format!("`{key}`")),
+            "{text}"
+        );
+    }
+    // An AWS member the format does not read stays accepted.
+    let mut doc = demo.clone();
+    doc["Regions"]["us-east-1"]["BackupPlans"][0]["Selections"][0]["CreatorRequestId"] =
+        serde_json::json!("abc");
+    snapshot::parse(&doc.to_string()).expect("AWS's own members are accepted");
+}

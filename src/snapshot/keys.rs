@@ -80,6 +80,7 @@ impl Place {
                     "LastExecutionDate",
                     "AdvancedBackupSettings",
                     "ScanSettings",
+                    "ScheduledRunsPreview",
                 ],
             ),
             Place::Rule => (
@@ -154,6 +155,9 @@ impl Place {
                     "RestoreSummary",
                     "OnDemandThroughput",
                     "WarmThroughput",
+                    "GlobalTableVersion",
+                    "MultiRegionConsistency",
+                    "GlobalTableWitnesses",
                 ],
             ),
             Place::Tag => (&["Key", "Value"], &[]),
@@ -205,6 +209,28 @@ impl Place {
                     "EncryptionKeyType",
                 ],
             ),
+        }
+    }
+
+    /// Keys here whose absence is read as a default that decides verdicts (no status is
+    /// ACTIVE, no `DeletionDate` is a live plan, no `NotResources` excludes nothing, …). When one
+    /// is missing and a key we do not know sits beside it, the unknown key is probably the
+    /// missing one misspelt, however far from it: an error, not a warning.
+    fn deciding(self) -> &'static [&'static str] {
+        match self {
+            Place::Region => &["ResourceTypeOptInPreference", "BackupVaults"],
+            Place::Plan => &["DeletionDate", "Rules", "Selections"],
+            Place::Rule => &[
+                "TargetBackupVaultName",
+                "ScheduleExpression",
+                "Lifecycle",
+                "CopyActions",
+            ],
+            Place::Lifecycle => &["DeleteAfterDays"],
+            Place::BackupSelection => &["Resources", "NotResources", "ListOfTags", "Conditions"],
+            Place::Table => &["TableStatus", "Tags"],
+            Place::Vault => &["Locked", "MinRetentionDays", "MaxRetentionDays", "LockDate"],
+            _ => &[],
         }
     }
 
@@ -308,6 +334,35 @@ fn walk<'a>(
         return Ok(()); // the reader reports a wrong shape with its path
     };
     let (ours, aws) = place.keys();
+    let unknown: Vec<&str> = obj
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !ours.contains(k) && !aws.contains(k))
+        .collect();
+    if let Some(first) = unknown.first() {
+        let missing: Vec<&str> = place
+            .deciding()
+            .iter()
+            .copied()
+            .filter(|k| !obj.contains_key(*k))
+            .collect();
+        let close = |k: &&str| unknown.iter().any(|u| near_miss(u, k));
+        if !missing.is_empty() && !missing.iter().any(close) {
+            at.push(Step::Key(first));
+            let path = render(at);
+            at.pop();
+            return Err(Error::SnapshotInvalid {
+                path,
+                expected: format!(
+                    "keys this format reads; {} {} not, and {} {} missing here, which decide verdicts when absent — rename the key that was meant, or remove the unknown one (an unread key could change verdicts)",
+                    unknown.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                    if unknown.len() == 1 { "is" } else { "are" },
+                    missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                    if missing.len() == 1 { "is" } else { "are" },
+                ),
+            });
+        }
+    }
     for (key, value) in obj {
         at.push(Step::Key(key));
         let known = ours.contains(&key.as_str()) || aws.contains(&key.as_str());
