@@ -838,36 +838,31 @@ fn a_renamed_key_that_decides_verdicts_is_an_error_however_far_from_the_name() {
     use dynamodb_backup_rule::snapshot;
     let demo: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(repo_path(DEMO)).unwrap()).unwrap();
-    // (where, the key, its new name) in the demo account's us-east-1
-    let renames: [(
-        &dyn Fn(&mut serde_json::Value) -> &mut serde_json::Value,
-        &str,
-        &str,
-    ); 4] = [
+    // (JSON pointer, the key, its new name) in the demo account's us-east-1
+    let renames = [
+        ("/Regions/us-east-1/Tables/9", "TableStatus", "Status"),
         (
-            &|d| &mut d["Regions"]["us-east-1"]["Tables"][9],
-            "TableStatus",
-            "Status",
-        ),
-        (
-            &|d| &mut d["Regions"]["us-east-1"]["BackupPlans"][3],
+            "/Regions/us-east-1/BackupPlans/3",
             "DeletionDate",
             "DeleteDate",
         ),
         (
-            &|d| &mut d["Regions"]["us-east-1"]["BackupPlans"][0]["Rules"][0],
+            "/Regions/us-east-1/BackupPlans/0/Rules/0",
             "TargetBackupVaultName",
             "TargetBackupVault",
         ),
         (
-            &|d| &mut d["Regions"]["us-east-1"]["BackupPlans"][0]["Rules"][0],
+            "/Regions/us-east-1/BackupPlans/0/Rules/0",
             "ScheduleExpression",
             "Schedule",
         ),
     ];
     for (at, key, renamed) in renames {
         let mut doc = demo.clone();
-        let obj = at(&mut doc).as_object_mut().expect("an object");
+        let obj = doc
+            .pointer_mut(at)
+            .and_then(|v| v.as_object_mut())
+            .expect("an object");
         let value = obj
             .remove(key)
             .unwrap_or_else(|| panic!("{key} in the demo"));
