@@ -77,22 +77,45 @@ fn sections(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation]) -> Secti
                 .find(|r| r.resource_arn == e.table.arn.arn)
                 .and_then(|r| r.first_verified())
                 .map(|a| (a.description.clone(), a.command.clone()));
-            s.failing.push((
-                e.table.name.clone(),
-                e.region.to_string(),
-                e.verdict.reason.clone(),
-                fix,
-            ));
+            // Nothing can be run from a page: the hint to run explain is left out.
+            let reason = e.verdict.reason.replace("; run explain)", ")");
+            s.failing
+                .push((e.table.name.clone(), e.region.to_string(), reason, fix));
         }
     }
     s
 }
 
-/// The report as Markdown.
-pub fn markdown(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], title: &str) -> String {
+/// What the page is of: when the account was read, and the totals.
+fn preamble(evaluations: &[TableEvaluation<'_>], as_of: &str) -> String {
+    let mut all = Counts::default();
+    for e in evaluations {
+        all.add(e.verdict.compliance);
+    }
+    format!(
+        "{as_of}. {} tables: {} COMPLIANT, {} NON_COMPLIANT, {} NOT_APPLICABLE ({} of those judged covered).",
+        evaluations.len(),
+        all.compliant,
+        all.non_compliant,
+        all.not_applicable,
+        all.percent()
+    )
+}
+
+/// The report as Markdown. `as_of` says when the account was read.
+pub fn markdown(
+    evaluations: &[TableEvaluation<'_>],
+    fixes: &[Remediation],
+    title: &str,
+    as_of: &str,
+) -> String {
     let s = sections(evaluations, fixes);
     let cell = |t: &str| md_text(t);
-    let mut out = format!("# {}\n\n", cell(title));
+    let mut out = format!(
+        "# {}\n\n{}\n\n",
+        cell(title),
+        cell(&preamble(evaluations, as_of))
+    );
     out.push_str("## Coverage by Region\n\n| Region | Compliant | Non-compliant | Not applicable | Covered |\n|---|---|---|---|---|\n");
     for (r, c) in &s.by_region {
         out.push_str(&format!(
@@ -172,9 +195,16 @@ fn esc(t: &str) -> String {
 }
 
 /// The report as one self-contained HTML page (no script, no external resource).
-pub fn html(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], title: &str) -> String {
+pub fn html(
+    evaluations: &[TableEvaluation<'_>],
+    fixes: &[Remediation],
+    title: &str,
+    as_of: &str,
+) -> String {
     let s = sections(evaluations, fixes);
+    // The last column of a table whose head ends in "Command" is code.
     let table = |head: &[&str], rows: Vec<Vec<String>>| {
+        let code_last = head.last() == Some(&"Command");
         let mut t = String::from("<table><thead><tr>");
         for h in head {
             t.push_str(&format!("<th>{}</th>", esc(h)));
@@ -182,15 +212,24 @@ pub fn html(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], title: &
         t.push_str("</tr></thead><tbody>");
         for r in rows {
             t.push_str("<tr>");
-            for c in r {
-                t.push_str(&format!("<td>{}</td>", esc(&c)));
+            let n = r.len();
+            for (i, c) in r.into_iter().enumerate() {
+                if code_last && i + 1 == n && !c.is_empty() {
+                    t.push_str(&format!("<td><code>{}</code></td>", esc(&c)));
+                } else {
+                    t.push_str(&format!("<td>{}</td>", esc(&c)));
+                }
             }
             t.push_str("</tr>");
         }
         t.push_str("</tbody></table>");
         t
     };
-    let mut body = format!("<h1>{}</h1>", esc(title));
+    let mut body = format!(
+        "<h1>{}</h1><p>{}</p>",
+        esc(title),
+        esc(&preamble(evaluations, as_of))
+    );
     body.push_str("<h2>Coverage by Region</h2>");
     body.push_str(&table(
         &[
@@ -267,7 +306,7 @@ pub fn html(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation], title: &
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
 <title>{}</title>\n<style>\
 body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;margin-bottom:1.5em}}\
-th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}}th{{background:#f3f3f3}}\
+th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}}th{{background:#f3f3f3}}code{{white-space:pre-wrap;word-break:break-all}}\
 </style></head><body>{body}</body></html>\n",
         esc(title)
     )

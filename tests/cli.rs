@@ -691,11 +691,18 @@ fn a_newcomer_never_has_to_guess() {
 
     // report: `-` is standard output, and the Markdown extension in any case.
     let out = cli(&["report", "--snapshot", DEMO, "--output", "-"]);
-    assert!(
-        stdout(&out).starts_with("<!DOCTYPE html>"),
-        "{}",
-        stderr(&out)
-    );
+    let page = stdout(&out);
+    assert!(page.starts_with("<!DOCTYPE html>"), "{}", stderr(&out));
+    // The page says when the account was read and the totals, shows each fix's command as
+    // code, and does not ask to run anything.
+    for part in [
+        "as captured at 2026-11-21 06:00 UTC",
+        "16 tables: 6 COMPLIANT, 9 NON_COMPLIANT, 1 NOT_APPLICABLE",
+        "<td><code>aws ",
+    ] {
+        assert!(page.contains(part), "want `{part}` in the page");
+    }
+    assert!(!page.contains("run explain"));
     assert!(!repo_path("-").exists(), "no file named -");
     let md = std::env::temp_dir().join(format!("ddb-report-{}.MD", std::process::id()));
     let out = cli(&[

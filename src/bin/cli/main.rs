@@ -944,13 +944,25 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 .flat_map(|r| dynamodb_backup_rule::remedy::first_fixes(r, &params, now, None))
                 .collect();
             let title = format!("DynamoDB backup coverage, account {}", snapshot.account_id);
+            let as_of = match snapshot.captured_at {
+                Some(t) => format!(
+                    "Account {}, as captured at {}",
+                    snapshot.account_id,
+                    t.format("%Y-%m-%d %H:%M UTC")
+                ),
+                None => format!(
+                    "Account {}, judged at {}",
+                    snapshot.account_id,
+                    now.format("%Y-%m-%d %H:%M UTC")
+                ),
+            };
             let markdown = output
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("md"));
             let doc = if markdown {
-                dynamodb_backup_rule::page::markdown(&evaluations, &fixes, &title)
+                dynamodb_backup_rule::page::markdown(&evaluations, &fixes, &title, &as_of)
             } else {
-                dynamodb_backup_rule::page::html(&evaluations, &fixes, &title)
+                dynamodb_backup_rule::page::html(&evaluations, &fixes, &title, &as_of)
             };
             if to_stdout {
                 out.write_all(doc.as_bytes()).map_err(Error::Output)?;
