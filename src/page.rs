@@ -78,7 +78,7 @@ fn sections(evaluations: &[TableEvaluation<'_>], fixes: &[Remediation]) -> Secti
                 .and_then(|r| r.first_verified())
                 .map(|a| (a.description.clone(), a.command.clone()));
             // Nothing can be run from a page: the hint to run explain is left out.
-            let reason = e.verdict.reason.replace("; run explain)", ")");
+            let reason = e.verdict.reason_without_hint();
             s.failing
                 .push((e.table.name.clone(), e.region.to_string(), reason, fix));
         }

@@ -470,7 +470,8 @@ pub fn write_explanation_text(
     )?;
     writeln!(out, "  {} backup plan(s) in {}", c.plans.len(), c.region)?;
     writeln!(out, "\nverdict: {}", e.verdict.compliance)?;
-    writeln!(out, "  {}", e.verdict.reason)?;
+    // This is explain: the reason does not ask to run it.
+    writeln!(out, "  {}", e.verdict.reason_without_hint())?;
     if e.verdict.annotation() != e.verdict.reason {
         writeln!(out, "  annotation: {}", e.verdict.annotation())?;
     }

@@ -653,6 +653,17 @@ fn a_newcomer_never_has_to_guess() {
         stderr(&out)
     );
 
+    // Inside explain, the reason does not ask to run explain (Config's annotation still may).
+    let out = cli(&["explain", "--snapshot", DEMO, "--table", "users"]);
+    let text = stdout(&out);
+    assert!(text.contains("(other selections mention it too)"), "{text}");
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("run explain"))
+            .all(|l| l.trim_start().starts_with("annotation:")),
+        "{text}"
+    );
+
     // A name in two Regions: the error lists the ARNs to choose from.
     let out = cli(&["explain", "--snapshot", DEMO, "--table", "orders"]);
     assert_eq!(out.status.code(), Some(2));

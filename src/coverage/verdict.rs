@@ -80,6 +80,12 @@ impl Verdict {
         }
     }
 
+    /// The reason for a place where nothing can be run, or where `explain` is what is being
+    /// read: without the hint to run explain.
+    pub fn reason_without_hint(&self) -> String {
+        self.reason.replace(EXPLAIN_HINT, "")
+    }
+
     /// COMPLIANT, listing every covering selection.
     pub fn covered(covered_by: Vec<Covering>) -> Verdict {
         let parts: Vec<String> = covered_by
@@ -129,7 +135,7 @@ impl Verdict {
         // No count: a count would move whenever a selection that only mentions the table comes
         // or goes, and every move re-puts (and bills) an unchanged verdict.
         if others > 0 {
-            reason.push_str(" (other selections mention it too; run explain)");
+            reason.push_str(&format!(" (other selections mention it too{EXPLAIN_HINT})"));
         }
         Verdict {
             compliance: Compliance::NonCompliant,
@@ -144,6 +150,9 @@ impl Verdict {
         }
     }
 }
+
+/// What a reason says when other selections mention the table: see them with `explain`.
+const EXPLAIN_HINT: &str = "; run explain";
 
 /// Cuts `text` to at most [`ANNOTATION_MAX`] bytes on a character boundary, ending in
 /// ` [truncated]` when anything was cut.
