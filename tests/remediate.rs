@@ -360,13 +360,24 @@ proptest! {
 #[test]
 fn check_tag_says_which_tables_the_dashboard_remediation_would_protect() {
     let out = cli(&["remediate", "--snapshot", DEMO, "--check-tag", "env=prod"]);
-    let err = stderr(&out);
-    // `users` carries backup-exempt=true, which prod-tables excludes: the tag alone cannot help
+    // The answer alone, on stdout, and no remediation listing
+    let text = stdout(&out);
     assert!(
-        err.contains("tag env=prod in us-east-1: protects 5 of 6"),
-        "{err}"
+        text.contains("tag env=prod in us-east-1: protects 5 of 6"),
+        "{text}"
     );
-    assert!(err.contains("not: users"), "{err}");
+    assert!(!text.contains("$ aws"), "{text}");
+    // `users` carries backup-exempt=true, which prod-tables excludes: the tag alone cannot
+    // help, and the answer says why
+    assert!(
+        text.contains("not users: tagged, it would still be not covered: condition StringNotEquals aws:ResourceTag/backup-exempt=true failed"),
+        "{text}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "some table the tag does not protect"
+    );
     let out = cli(&["remediate", "--snapshot", DEMO, "--check-tag", "novalue"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--check-tag"), "{}", stderr(&out));

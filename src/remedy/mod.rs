@@ -414,7 +414,7 @@ pub fn tag_would_cover(
     now: DateTime<Utc>,
     key: &str,
     value: &str,
-) -> (Vec<String>, Vec<String>) {
+) -> (Vec<String>, Vec<(String, String)>) {
     let index = CatalogIndex::new(&region.catalog);
     let mut covered = Vec::new();
     let mut not = Vec::new();
@@ -429,7 +429,13 @@ pub fn tag_would_cover(
         let v = verify::verify_local(region, &index, params, now, t, &[call]);
         match v.after.get(&t.name) {
             Some((Compliance::Compliant, _)) => covered.push(t.name.clone()),
-            _ => not.push(t.name.clone()),
+            _ => {
+                // Why not: the table's verdict with the tag on it.
+                let mut tagged = t.clone();
+                tagged.tags.insert(key.to_string(), value.to_string());
+                let why = verdict_of(region, &index, params, now, &tagged).reason;
+                not.push((t.name.clone(), why));
+            }
         }
     }
     (covered, not)

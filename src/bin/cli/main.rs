@@ -182,8 +182,9 @@ enum Command {
         /// Write the snapshot with each table's first verified action applied, all together.
         #[arg(long, value_name = "OUT")]
         apply_to_snapshot: Option<PathBuf>,
-        /// Say which NON_COMPLIANT tables this tag would protect: the tag the rule stack's
-        /// dashboard remediation writes (RemediationTagKey and RemediationTagValue).
+        /// Only say which NON_COMPLIANT tables this tag would protect, and why not the others:
+        /// the tag the rule stack's dashboard remediation writes (RemediationTagKey and
+        /// RemediationTagValue). Exits 0 when it protects them all, 3 otherwise.
         #[arg(long, value_name = "KEY=VALUE")]
         check_tag: Option<String>,
         /// Show each table's N best verified actions, verifying no more candidates than that
@@ -896,22 +897,36 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 );
             }
             if let Some((key, value)) = &check_tag {
+                // The answer alone, on stdout: which tables the tag protects, and why not the
+                // others.
+                let mut all_protected = true;
                 for region in &snapshot.regions {
                     let (covered, not) = dynamodb_backup_rule::remedy::tag_would_cover(
                         region, &params, now, key, value,
                     );
-                    eprintln!(
+                    if covered.is_empty() && not.is_empty() {
+                        continue;
+                    }
+                    all_protected &= not.is_empty();
+                    writeln!(
+                        out,
                         "tag {key}={value} in {}: protects {} of {} NON_COMPLIANT table(s){}",
                         region.catalog.region,
                         covered.len(),
                         covered.len() + not.len(),
-                        if not.is_empty() {
+                        if covered.is_empty() {
                             String::new()
                         } else {
-                            format!("; not: {}", not.join(", "))
+                            format!(": {}", covered.join(", "))
                         }
-                    );
+                    )
+                    .map_err(Error::Output)?;
+                    for (table, why) in &not {
+                        writeln!(out, "  not {table}: tagged, it would still be {why}")
+                            .map_err(Error::Output)?;
+                    }
                 }
+                return Ok(!all_protected);
             }
             match format {
                 Format::Text => report::write_remediations_text(out, &remediations),
