@@ -157,13 +157,14 @@ pub struct Inventory {
 /// Lists every table of an account and Region, for periodic passes.
 pub trait TableInventory {
     /// All tables, complete or an error. `with_tags` asks for tags even where they cost one call
-    /// per table; `deadline` is when the pass must be done, so a read that cannot finish in time
-    /// fails at once instead of running out the clock.
+    /// per table; `finish_by` is when the reads must be done (the caller keeps its own margin
+    /// out of it), so a read that cannot finish in time fails at once instead of running out the
+    /// clock.
     fn tables(
         &self,
         scope: &Scope,
         with_tags: bool,
-        deadline: Option<Instant>,
+        finish_by: Option<Instant>,
     ) -> impl Future<Output = Result<Inventory, Error>> + Send;
 
     /// One table from DynamoDB itself (`DescribeTable`, and its tags when `with_tags`), or

@@ -157,14 +157,13 @@ pub(crate) struct Described<'a> {
     pub progress: &'a dyn crate::ports::Progress,
 }
 
-/// Fails fast when `n` `DescribeTable` calls cannot finish before the deadline.
-fn check_time(n: usize, rate: f64, deadline: Option<Instant>) -> Result<(), Error> {
-    let Some(deadline) = deadline else {
+/// Fails fast when `n` `DescribeTable` calls cannot be done by `finish_by` (the caller keeps
+/// its own margin out of it).
+fn check_time(n: usize, rate: f64, finish_by: Option<Instant>) -> Result<(), Error> {
+    let Some(finish_by) = finish_by else {
         return Ok(());
     };
-    let remaining = deadline
-        .saturating_duration_since(Instant::now())
-        .saturating_sub(crate::rule::pass::DEADLINE_MARGIN);
+    let remaining = finish_by.saturating_duration_since(Instant::now());
     let needed = Duration::from_secs_f64(n as f64 / rate.max(f64::MIN_POSITIVE));
     if needed > remaining {
         return Err(Error::WouldNotFinish {

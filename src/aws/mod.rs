@@ -43,8 +43,6 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 /// The longest catalog cache TTL: change events may be decided from a catalog this old (passes
 /// always revalidate), so it stays at minutes.
 pub const MAX_CACHE_TTL: Duration = Duration::from_secs(900);
-/// The environment variable that sets the refresh age of unchanged results, in days.
-pub const REFRESH_DAYS_VAR: &str = "RESULT_REFRESH_DAYS";
 /// `DescribeTable` calls a second a pass expects (eight in flight); DynamoDB's control plane
 /// publishes no rate for it.
 pub const DESCRIBE_RATE: f64 = 20.0;
@@ -78,8 +76,6 @@ pub struct Settings {
     pub attempt_timeout: Duration,
     /// The first retry's backoff; the SDK doubles it, with jitter, up to 20 s.
     pub retry_initial_backoff: Duration,
-    /// How old an unchanged result may grow before a pass puts it again.
-    pub refresh_days: u32,
 }
 
 impl Default for Settings {
@@ -90,7 +86,6 @@ impl Default for Settings {
             backup_reads_per_second: DEFAULT_BACKUP_RATE,
             attempt_timeout: Duration::from_secs(10),
             retry_initial_backoff: Duration::from_secs(1),
-            refresh_days: crate::rule::reconcile::DEFAULT_REFRESH_DAYS,
         }
     }
 }
@@ -142,7 +137,6 @@ impl Settings {
                 "RETRY_INITIAL_BACKOFF_MS",
                 defaults.retry_initial_backoff,
             )?,
-            refresh_days: rate_from_env(REFRESH_DAYS_VAR, defaults.refresh_days)?,
         })
     }
 }

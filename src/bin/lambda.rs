@@ -2,7 +2,7 @@
 //! at start and shared by every invocation; each event goes to `rule::handle`.
 
 use dynamodb_backup_rule::aws::{AwsEnv, Settings};
-use dynamodb_backup_rule::rule::Caller;
+use dynamodb_backup_rule::rule::{reconcile, Caller};
 use dynamodb_backup_rule::{event, rule, Error};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
@@ -21,7 +21,7 @@ fn diagnostic(e: Error) -> Diagnostic {
 async fn handle(
     event: LambdaEvent<Value>,
     env: &AwsEnv,
-    settings: &Settings,
+    refresh_days: u32,
 ) -> Result<Value, Diagnostic> {
     // The function's ARN gives its own account (whether the event's account needs an assumed
     // role) and Region (what a periodic pass evaluates).
@@ -36,7 +36,7 @@ async fn handle(
         account: part(4),
         region: part(3).or_else(|| std::env::var("AWS_REGION").ok()),
         deadline: Some(Instant::now() + remaining),
-        refresh_after: chrono::Duration::days(i64::from(settings.refresh_days)),
+        refresh_after: chrono::Duration::days(i64::from(refresh_days)),
     };
     // The payload is decoded here rather than by the runtime so that a malformed event gets
     // the stable InvalidEvent error type.
@@ -69,10 +69,13 @@ async fn handle(
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = Settings::from_env().map_err(|e| Box::new(e) as lambda_runtime::Error)?;
+    let refresh_days =
+        reconcile::refresh_days_from(std::env::var(reconcile::REFRESH_DAYS_VAR).ok().as_deref())
+            .map_err(|e| Box::new(e) as lambda_runtime::Error)?;
     let env = AwsEnv::from_env(settings).await;
-    let (env, settings) = (&env, &settings);
+    let env = &env;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(event, env, settings).await
+        handle(event, env, refresh_days).await
     }))
     .await
 }

@@ -6,18 +6,19 @@
 //! - [`protocol`] turns one Config invocation into evaluations: applicability first (which reads
 //!   nothing), then the catalog, then the decision, then `PutEvaluations`.
 //! - [`pass`] decides every table of a Region and, with [`reconcile`], puts only what changed.
+//! - [`put`] holds what both share: the ports they need, the caller, and the batched put.
 //!
 //! The Config half talks to the outside only through [`crate::ports`].
 
 pub mod offline;
 pub mod pass;
 pub mod protocol;
+pub mod put;
 pub mod reconcile;
 
 pub use offline::{evaluate_snapshot, explain, find_table, TableEvaluation};
-pub use protocol::{
-    handle, put_all, Caller, Handled, RuleEnv, BACKUP_TYPES, PUT_ATTEMPTS, PUT_BATCH,
-};
+pub use protocol::{handle, Handled, BACKUP_TYPES};
+pub use put::{put_all, Caller, RuleEnv, PUT_ATTEMPTS, PUT_BATCH};
 
 use crate::coverage::{self, policy, CatalogIndex, Compliance, Verdict};
 use crate::model::{RecoveryPoint, RegionCatalog, Table};

@@ -20,7 +20,7 @@
 //! Every paced phase is budgeted against the deadline before it starts: a pass that cannot
 //! finish fails with `Timeout` before reading or putting, rather than being killed halfway.
 
-use super::protocol::{put_all, Caller, RuleEnv, PUT_BATCH};
+use super::put::{put_all, Caller, RuleEnv, PUT_BATCH};
 use super::reconcile::{self, Reconciled};
 use super::{decide, Decision};
 use crate::coverage::CatalogIndex;
@@ -156,7 +156,7 @@ pub async fn run<E: RuleEnv>(
         .region_catalog(scope, Freshness::Revalidate, finish_by(deadline))
         .await?;
     let with_tags = catalog.reads_tags() || params.filters_on_tags();
-    let mut inventory = env.tables(scope, with_tags, deadline).await?;
+    let mut inventory = env.tables(scope, with_tags, finish_by(deadline)).await?;
     info!(
         account = %scope.account,
         region = %scope.region,
@@ -459,7 +459,7 @@ impl World {
         self.catalog = fresh;
         if !self.tags_read && (self.catalog.reads_tags() || inputs.params.filters_on_tags()) {
             let (env, scope) = (inputs.env, inputs.scope);
-            self.inventory = env.tables(scope, true, inputs.deadline).await?;
+            self.inventory = env.tables(scope, true, finish_by(inputs.deadline)).await?;
             self.inventory
                 .tables
                 .retain(|t| !self.gone.contains(&t.name));

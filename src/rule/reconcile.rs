@@ -22,6 +22,25 @@ use std::collections::HashMap;
 /// The default refresh age: well inside Security Hub's 90 days.
 pub const DEFAULT_REFRESH_DAYS: u32 = 30;
 
+/// The environment variable that sets the refresh age of unchanged results, in days.
+pub const REFRESH_DAYS_VAR: &str = "RESULT_REFRESH_DAYS";
+
+/// The refresh age `RESULT_REFRESH_DAYS` sets (unset: the default), or why it is not one.
+pub fn refresh_days_from(value: Option<&str>) -> Result<u32, crate::error::Error> {
+    let Some(v) = value else {
+        return Ok(DEFAULT_REFRESH_DAYS);
+    };
+    v.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| crate::error::Error::InvalidParameters {
+            name: format!("environment variable {REFRESH_DAYS_VAR}"),
+            expected: format!("a whole number of days above 0, got `{v}`"),
+            source: None,
+        })
+}
+
 /// The annotation of a retired table.
 pub const GONE: &str = "not evaluated: the table no longer exists";
 

@@ -346,8 +346,9 @@ fn walk<'a>(
             .copied()
             .filter(|k| !obj.contains_key(*k))
             .collect();
-        let close = |k: &&str| unknown.iter().any(|u| near_miss(u, k));
-        if !missing.is_empty() && !missing.iter().any(close) {
+        // A near miss of any key of ours is reported below, by name.
+        let near = unknown.iter().any(|u| ours.iter().any(|o| near_miss(u, o)));
+        if !missing.is_empty() && !near {
             at.push(Step::Key(first));
             let path = render(at);
             at.pop();
@@ -528,12 +529,19 @@ mod tests {
     #[test]
     fn aws_cli_fields_are_accepted_and_other_unknown_keys_only_warned_unless_strict() {
         let mut t = table();
+        t["TableStatus"] = json!("ACTIVE");
+        t["Tags"] = json!([]);
         t["Feature"] = json!(1);
-        let d = doc(json!({"Resources": ["*"]}), t);
+        let d = doc(json!({"Resources": ["*"]}), t.clone());
         let f = check(&d, false).unwrap();
         assert_eq!(f.unknown_keys, ["Regions.us-east-1.Tables[0].Feature"]);
         assert!(check(&d, true).unwrap_err().is_bad_input());
         assert!(check(&doc(json!({"Resources": ["*"]}), table()), true).is_ok());
+        // But beside a missing key that decides verdicts, an unknown key is an error: it may be
+        // that key, renamed.
+        t.as_object_mut().unwrap().remove("TableStatus");
+        let err = check(&doc(json!({"Resources": ["*"]}), t), false).unwrap_err();
+        assert!(err.to_string().contains("`TableStatus`"), "{err}");
     }
 
     #[test]

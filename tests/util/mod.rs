@@ -211,7 +211,6 @@ pub fn fast_settings() -> dynamodb_backup_rule::aws::Settings {
         backup_reads_per_second: 1000,
         attempt_timeout: std::time::Duration::from_secs(5),
         retry_initial_backoff: std::time::Duration::from_millis(5),
-        ..Default::default()
     }
 }
 
