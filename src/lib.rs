@@ -30,7 +30,6 @@ pub mod error;
 pub mod event;
 pub mod formats;
 pub mod model;
-pub mod offline;
 pub mod page;
 pub mod params;
 pub mod ports;

@@ -1,6 +1,8 @@
 //! The capabilities the rule needs from the outside world, as small traits that speak our own
-//! types. `aws/` implements them with the AWS SDK; `offline` serves them from a snapshot, which
-//! is also what `invoke --snapshot` and many tests use.
+//! types. `aws/` implements them with the AWS SDK; [`snapshot_env`] serves them from a snapshot
+//! file, which is also what `invoke --snapshot` and many tests use.
+
+pub mod snapshot_env;
 
 use crate::error::Error;
 use crate::event::{ConfigItem, ItemSummary};
