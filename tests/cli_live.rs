@@ -303,6 +303,23 @@ async fn audit_and_snapshot_read_recovery_points_when_the_age_parameter_needs_th
     );
     assert!(!out.contains("were not read"), "{out}");
 
+    // AND it reads them only for the tables the rule's decision path would, as the Lambda
+    // does: of the four covered tables, only the one in scope (resourceId)
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    cli_with(
+        &fake,
+        &[
+            "audit",
+            "--region",
+            "us-east-1",
+            "--parameters",
+            r#"{"maxRecoveryPointAgeHours":"24","resourceId":"orders"}"#,
+        ],
+    )
+    .await;
+    assert_eq!(fake.count("ListRecoveryPointsByResource"), 1);
+
     // AND without the parameter, audit reads none
     let fake = FakeAws::start().await;
     fake.load_snapshot(&demo_snapshot());

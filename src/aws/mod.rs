@@ -49,6 +49,9 @@ pub const DESCRIBE_RATE: f64 = 20.0;
 /// `PutEvaluations` calls a second a pass expects.
 pub const PUT_RATE: f64 = 5.0;
 
+/// Which of a Region's tables a capture reads the recovery points of, one flag per table.
+pub type PointsFor<'a> = dyn Fn(&RegionCatalog, &[Table]) -> Vec<bool> + Sync + 'a;
+
 /// Up to this many tables, a pass re-reads their recorded results one
 /// `GetComplianceDetailsByResource` call each; beyond, the rule's whole listing is cheaper for
 /// any account of up to 100 times as many tables.
@@ -381,9 +384,11 @@ impl AwsEnv {
 
     /// Captures one account's Regions into the snapshot model (`snapshot` and `audit`).
     ///
-    /// With `recovery_points`, the recovery points of every covered table are captured too
+    /// With `points_for`, the recovery points of the tables it picks are captured too
     /// (`ListRecoveryPointsByResource`, eight in flight under the Backup pacer), so that
-    /// `maxRecoveryPointAgeHours` can be judged from the snapshot.
+    /// `maxRecoveryPointAgeHours` can be judged from the snapshot. Which tables is the caller's
+    /// decision, not this adapter's: the CLI picks those the rule's one decision path would
+    /// read recovery points for.
     ///
     /// `progress` hears each phase as it ends, with counts, an estimate before a paced phase
     /// that will take long, and each table of the counted phases (describing tables, reading
@@ -391,7 +396,7 @@ impl AwsEnv {
     pub async fn capture(
         &self,
         regions: &[String],
-        recovery_points: bool,
+        points_for: Option<&PointsFor<'_>>,
         progress: &dyn Progress,
     ) -> Result<Snapshot, Error> {
         let account = self.caller_account().await?;
@@ -438,11 +443,18 @@ impl AwsEnv {
             )
             .await?;
             progress.note(format!("{region}: {} table(s)", tables.len()));
-            let points = if recovery_points {
-                self.covered_recovery_points(&clients, &catalog, &tables, progress)
-                    .await?
-            } else {
-                Default::default()
+            let points = match points_for {
+                Some(pick) => {
+                    let picked = pick(&catalog, &tables);
+                    let wanted: Vec<&Table> = tables
+                        .iter()
+                        .zip(picked)
+                        .filter_map(|(t, p)| p.then_some(t))
+                        .collect();
+                    self.recovery_points_of(&clients, &catalog, &wanted, progress)
+                        .await?
+                }
+                None => Default::default(),
             };
             info!(region = %region, plans = catalog.plans.len(), tables = tables.len(),
                 recovery_points_of = points.len(), "captured");
@@ -462,22 +474,14 @@ impl AwsEnv {
 
 impl AwsEnv {
     /// The recovery points of the tables the catalog covers, by table name.
-    async fn covered_recovery_points(
+    async fn recovery_points_of(
         &self,
         clients: &Clients,
         catalog: &RegionCatalog,
-        tables: &[Table],
+        covered: &[&Table],
         progress: &dyn Progress,
     ) -> Result<std::collections::BTreeMap<String, Vec<RecoveryPoint>>, Error> {
         use futures_util::stream::{self, StreamExt, TryStreamExt};
-        let index = crate::coverage::CatalogIndex::new(catalog);
-        let covered: Vec<&Table> = tables
-            .iter()
-            .filter(|t| {
-                crate::coverage::evaluate_table(t, &index).compliance
-                    == crate::model::Compliance::Compliant
-            })
-            .collect();
         let rate = self.settings.backup_reads_per_second;
         progress.note(format!(
             "{}: reading the recovery points of {} covered table(s) at {rate}/s, about {} s",
@@ -489,7 +493,7 @@ impl AwsEnv {
             format!("{}: recovery points", catalog.region),
             Some(covered.len() as u64),
         );
-        let points = stream::iter(covered)
+        let points = stream::iter(covered.iter().copied())
             .map(|t| async move {
                 let points = backup::recovery_points(
                     &clients.backup,

@@ -9,7 +9,6 @@ use crate::coverage::tags::list_of_tags_key;
 use crate::coverage::{self, CatalogIndex, Compliance, Covering, Tri};
 use crate::model::{RegionSnapshot, RuleEffect, Selection, Table};
 use crate::params::RuleParameters;
-use crate::rule::decide;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,17 +49,8 @@ impl Before {
     }
 }
 
-/// The verdict of one table, through the one decision path.
-pub fn verdict_of(
-    region: &RegionSnapshot,
-    index: &CatalogIndex<'_>,
-    params: &RuleParameters,
-    now: DateTime<Utc>,
-    table: &Table,
-) -> coverage::Verdict {
-    let points = region.recovery_points.get(&table.name).map(Vec::as_slice);
-    decide(params, table, index).finish(params, &region.catalog, points, now)
-}
+/// The verdict of one table, through the one decision path `evaluate` takes.
+pub use crate::rule::offline::verdict_in_snapshot as verdict_of;
 
 /// What re-evaluating a fix showed.
 #[derive(Debug, Clone, Default)]
@@ -153,7 +143,12 @@ pub fn verify_local(
                 }
             } else {
                 let points = region.recovery_points.get(&table.name).map(Vec::as_slice);
-                crate::rule::decide_covered(params, &region.catalog, covering, points, now)
+                crate::rule::decide_given(
+                    params,
+                    coverage::Verdict::covered(covering),
+                    &region.catalog,
+                )
+                .finish(params, &region.catalog, points, now)
             }
         }
     };

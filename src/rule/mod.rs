@@ -57,28 +57,26 @@ pub fn decide(params: &RuleParameters, table: &Table, index: &CatalogIndex<'_>) 
     if let Some(v) = precheck(params, table) {
         return Decision::Final(v);
     }
-    let coverage = coverage::evaluate_table(table, index);
-    match (params.policy.recovery_point_age_hours, coverage.compliance) {
-        (Some(hours), Compliance::Compliant) => Decision::NeedsRecoveryPoints { coverage, hours },
-        _ => Decision::Final(policy::apply(&params.policy, coverage, index.catalog, None)),
-    }
+    decide_given(
+        params,
+        coverage::evaluate_table(table, index),
+        index.catalog,
+    )
 }
 
-/// The decision for a table the given selections cover (its status and scope already passed):
-/// the policy parameters, with its recovery points when they are asked for.
-pub fn decide_covered(
+/// The decision once coverage is known (the table's status and scope already passed): the
+/// policy parameters, or a wait for recovery points. [`decide`] calls it after the coverage
+/// engine; remediation's verification calls it with the selections a change leaves covering the
+/// table, so both judge the policy the same way.
+pub fn decide_given(
     params: &RuleParameters,
+    coverage: Verdict,
     catalog: &RegionCatalog,
-    covered_by: Vec<crate::coverage::Covering>,
-    points: Option<&[RecoveryPoint]>,
-    now: DateTime<Utc>,
-) -> Verdict {
-    let coverage = Verdict::covered(covered_by);
-    let decision = match params.policy.recovery_point_age_hours {
-        Some(hours) => Decision::NeedsRecoveryPoints { coverage, hours },
-        None => Decision::Final(policy::apply(&params.policy, coverage, catalog, None)),
-    };
-    decision.finish(params, catalog, points, now)
+) -> Decision {
+    match (params.policy.recovery_point_age_hours, coverage.compliance) {
+        (Some(hours), Compliance::Compliant) => Decision::NeedsRecoveryPoints { coverage, hours },
+        _ => Decision::Final(policy::apply(&params.policy, coverage, catalog, None)),
+    }
 }
 
 impl Decision {

@@ -62,7 +62,7 @@ pub fn evaluate_region(
     now: DateTime<Utc>,
 ) -> Vec<Verdict> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let decide_one = |t: &Table| decide_in_snapshot(region, index, params, now, t);
+    let decide_one = |t: &Table| verdict_in_snapshot(region, index, params, now, t);
     let decide = |tables: &'_ [Table]| -> Vec<Verdict> { tables.iter().map(decide_one).collect() };
     if threads < 2 || region.tables.len() < PARALLEL_MIN_TABLES {
         return decide(&region.tables);
@@ -83,7 +83,7 @@ pub fn evaluate_region(
 }
 
 /// [`decide`] with the snapshot's recovery points.
-fn decide_in_snapshot(
+pub fn verdict_in_snapshot(
     region: &RegionSnapshot,
     index: &CatalogIndex<'_>,
     params: &RuleParameters,

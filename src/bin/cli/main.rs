@@ -5,7 +5,8 @@ mod feedback;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dynamodb_backup_rule::aws::{AwsEnv, Settings};
-use dynamodb_backup_rule::model::Snapshot;
+use dynamodb_backup_rule::coverage::CatalogIndex;
+use dynamodb_backup_rule::model::{RegionCatalog, Snapshot, Table};
 use dynamodb_backup_rule::params::RuleParameters;
 use dynamodb_backup_rule::ports::snapshot_env::{Recording, SnapshotEnv};
 use dynamodb_backup_rule::rule::Caller;
@@ -502,13 +503,37 @@ fn regions(env: &AwsEnv, given: Vec<String>) -> Result<Vec<String>, Error> {
         })
 }
 
-fn capture(given: Vec<String>, recovery_points: bool) -> Result<Snapshot, Error> {
+/// Reads the live account. With `points` (rule parameters), it also reads the recovery points
+/// of the tables whose decision, under those parameters, waits on them: the rule's one path
+/// picks them, as it does in the Lambda.
+fn capture(given: Vec<String>, points: Option<&RuleParameters>) -> Result<Snapshot, Error> {
     let feedback = feedback::Feedback::new(QUIET.load(std::sync::atomic::Ordering::Relaxed))?;
+    let pick = |params: &RuleParameters, catalog: &RegionCatalog, tables: &[Table]| {
+        let index = CatalogIndex::new(catalog);
+        tables
+            .iter()
+            .map(|t| rule::decide(params, t, &index).needs_recovery_points())
+            .collect::<Vec<bool>>()
+    };
+    let chooser = points.map(|p| move |c: &RegionCatalog, t: &[Table]| pick(p, c, t));
     runtime()?.block_on(async {
         let env = AwsEnv::from_env(Settings::from_env()?).await;
         let regions = regions(&env, given)?;
-        env.capture(&regions, recovery_points, &feedback).await
+        let points_for = chooser
+            .as_ref()
+            .map(|f| f as &dynamodb_backup_rule::aws::PointsFor<'_>);
+        env.capture(&regions, points_for, &feedback).await
     })
+}
+
+/// The parameters that pick the tables a capture reads recovery points of: those of the
+/// command when they judge recovery points, else none.
+fn points_wanted(params: &RuleParameters) -> Option<&RuleParameters> {
+    params
+        .policy
+        .recovery_point_age_hours
+        .is_some()
+        .then_some(params)
 }
 
 /// `--quiet`: no progress lines.
@@ -694,8 +719,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
         } => {
             let params = rule_parameters(parameters.as_deref())?;
             // Recovery points only when a parameter judges them, as the Lambda reads them.
-            let points = params.policy.recovery_point_age_hours.is_some();
-            let snapshot = capture(regions, points)?;
+            let snapshot = capture(regions, points_wanted(&params))?;
             let target = export_target(format, batch_dir.as_deref())?;
             print_selected(out, &snapshot, target, &params, None, Sort::File, width)
         }
@@ -706,7 +730,10 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
         } => {
             // A capture can take minutes; learn that the file cannot be written before it.
             check_writable(&output)?;
-            let snapshot = capture(regions, !no_recovery_points)?;
+            // Every table a maxRecoveryPointAgeHours replay would judge: in scope, covered.
+            let mut any_age = RuleParameters::default();
+            any_age.policy.recovery_point_age_hours = Some(1);
+            let snapshot = capture(regions, (!no_recovery_points).then_some(&any_age))?;
             let text = serde_json::to_string_pretty(&SnapshotFile::from(&snapshot))
                 .map_err(|e| Error::Output(e.into()))?;
             std::fs::write(&output, text + "\n").map_err(Error::Output)?;
@@ -822,7 +849,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             let source = snapshot.clone();
             let snapshot = match snapshot {
                 Some(path) => load(&path, strict)?,
-                None => capture(regions, params.policy.recovery_point_age_hours.is_some())?,
+                None => capture(regions, points_wanted(&params))?,
             };
             let now = as_of(&snapshot);
             let only = match &table {
@@ -949,7 +976,7 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
             }
             let snapshot = match snapshot {
                 Some(path) => load(&path, strict)?,
-                None => capture(regions, params.policy.recovery_point_age_hours.is_some())?,
+                None => capture(regions, points_wanted(&params))?,
             };
             let now = as_of(&snapshot);
             let evaluations = rule::evaluate_snapshot(&snapshot, &params, now);
