@@ -253,6 +253,26 @@ async fn without_credentials_the_error_says_what_to_set() {
         "{err}"
     );
     assert!(err.len() < 300, "one line, not the SDK's chain: {err}");
+
+    // AND a profile named in AWS_PROFILE that does not exist is named as such
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+        .args(["audit", "--region", "us-east-1"])
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", fake.url())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_PROFILE", "prod")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .await
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the AWS profile `prod` (AWS_PROFILE) was not found"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -55,6 +55,37 @@ fn init_logging(verbose: bool) {
         .try_init();
 }
 
+/// Whether a profile of that name is in the AWS config file (`[profile NAME]`, or `[default]`)
+/// or the shared credentials file (`[NAME]`), where the AWS CLI and SDKs look for them.
+fn profile_exists(name: &str) -> bool {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join(".aws").join(default))
+    };
+    let sections = |path: PathBuf| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                l.trim()
+                    .strip_prefix('[')?
+                    .strip_suffix(']')
+                    .map(|s| s.trim().to_string())
+            })
+            .collect()
+    };
+    let config = sections(file("AWS_CONFIG_FILE", "config"));
+    let credentials = sections(file("AWS_SHARED_CREDENTIALS_FILE", "credentials"));
+    config
+        .iter()
+        .any(|s| s == &format!("profile {name}") || (name == "default" && s == "default"))
+        || credentials.iter().any(|s| s == name)
+}
+
 /// One line a person can act on for the common AWS failures; the full chain is behind -v.
 fn summary(e: &Error) -> String {
     let Error::Aws {
@@ -76,6 +107,11 @@ fn summary(e: &Error) -> String {
             || lower.contains("imds")
             || lower.contains("provider"))
     {
+        if let Some(profile) = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()) {
+            if !profile_exists(&profile) {
+                return format!("the AWS profile `{profile}` (AWS_PROFILE) was not found in your AWS config or credentials file; `aws configure list-profiles` lists those that exist");
+            }
+        }
         return "no AWS credentials found: set AWS_PROFILE (and run `aws sso login` for an SSO profile) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (-v shows why)".to_string();
     }
     if lower.contains("<html") || lower.contains("<!doctype") {
