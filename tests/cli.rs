@@ -898,3 +898,26 @@ fn a_renamed_key_that_decides_verdicts_is_an_error_however_far_from_the_name() {
         serde_json::json!("abc");
     snapshot::parse(&doc.to_string()).expect("AWS's own members are accepted");
 }
+
+#[test]
+fn every_help_says_its_exit_statuses_and_how_to_read_files() {
+    for command in [
+        "evaluate",
+        "explain",
+        "remediate",
+        "report",
+        "audit",
+        "snapshot",
+        "invoke",
+    ] {
+        let help = stdout(&cli(&[command, "--help"]));
+        assert!(help.contains("Exit status:"), "{command}: {help}");
+        if help.contains("--parameters <JSON>") {
+            assert!(help.contains("@FILE"), "{command}: {help}");
+        }
+    }
+    for command in ["evaluate", "explain"] {
+        let help = stdout(&cli(&[command, "--help"]));
+        assert!(help.contains("- reads standard input"), "{command}: {help}");
+    }
+}

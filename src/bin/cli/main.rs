@@ -163,7 +163,7 @@ enum Command {
         "Exit status: 0 when nothing is NON_COMPLIANT, 3 when anything is, 2 for bad input or usage, 1 for any other failure."
     ))]
     Evaluate {
-        /// Snapshot file (its format: docs/snapshot-format.md).
+        /// Snapshot file (its format: docs/snapshot-format.md); - reads standard input.
         #[arg(long, value_name = "FILE")]
         snapshot: PathBuf,
         /// Output format: an aligned table with a summary, the JSON document, or a format other
@@ -171,7 +171,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Export::Text)]
         format: Export,
         /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters,
-        /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
+        /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}', or @FILE to
+        /// read them from a file (@- from standard input).
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
         /// Print only the tables with this verdict (the exit status still covers all).
@@ -213,7 +214,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Rule parameters as a JSON object (or @file), as in the rule's InputParameters.
+        /// Rule parameters as a JSON object, as in the rule's InputParameters, or @FILE to read
+        /// them from a file (@- from standard input).
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
         /// Write the snapshot with each table's first verified action applied, all together.
@@ -237,7 +239,8 @@ enum Command {
         "Without --snapshot it reads the live account, read-only.\n\n",
         "Examples:\n",
         "  dynamodb-backup-rule report --snapshot testdata/snapshots/demo-account.json --output coverage.html\n",
-        "  dynamodb-backup-rule report --snapshot account.json --output coverage.md"
+        "  dynamodb-backup-rule report --snapshot account.json --output coverage.md\n\n",
+        "Exit status: 0 when nothing is NON_COMPLIANT, 3 when anything is, 2 for bad input or usage, 1 for any other failure."
     ))]
     Report {
         /// Snapshot file; without it, the live account is read.
@@ -246,7 +249,8 @@ enum Command {
         /// Region to read when live; repeat for several.
         #[arg(long = "region", value_name = "REGION")]
         regions: Vec<String>,
-        /// Rule parameters as a JSON object (or @file).
+        /// Rule parameters as a JSON object, as in the rule's InputParameters, or @FILE to read
+        /// them from a file (@- from standard input).
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
         /// Where to write: a file ending in .md (any case) for Markdown, any other for HTML; - for
@@ -263,7 +267,7 @@ enum Command {
         "Exit status: 0 when the table is COMPLIANT or NOT_APPLICABLE, 3 when NON_COMPLIANT, 2 for bad input or usage, 1 for any other failure."
     ))]
     Explain {
-        /// Snapshot file (its format: docs/snapshot-format.md).
+        /// Snapshot file (its format: docs/snapshot-format.md); - reads standard input.
         #[arg(long, value_name = "FILE")]
         snapshot: PathBuf,
         /// Table name, or table ARN when the name exists in several Regions.
@@ -273,7 +277,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters,
-        /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
+        /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}', or @FILE to
+        /// read them from a file (@- from standard input).
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
         /// Walk every selection of the Region, not only those that mention the table.
@@ -301,7 +306,8 @@ enum Command {
         #[arg(long, value_name = "COLUMNS")]
         width: Option<usize>,
         /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters,
-        /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}'.
+        /// e.g. '{"backupVaultLockCheck":"true","crossRegionList":"us-west-2"}', or @FILE to
+        /// read them from a file (@- from standard input).
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
         /// With --format asff: write the findings to DIR/findings-<Region>-<n>.json, each a list
@@ -314,7 +320,8 @@ enum Command {
     #[command(after_help = concat!(
         "Examples:\n",
         "  dynamodb-backup-rule snapshot --region us-east-1 --output account.json\n",
-        "  dynamodb-backup-rule evaluate --snapshot account.json"
+        "  dynamodb-backup-rule evaluate --snapshot account.json\n\n",
+        "Exit status: 0 when the snapshot was written, 2 for bad input or usage, 1 for any other failure (nothing is written then)."
     ))]
     Snapshot {
         /// Region to capture; repeat for several. Defaults to the configured Region.
@@ -339,7 +346,7 @@ enum Command {
         "Exit status: 0 when nothing is NON_COMPLIANT, 3 when anything is, 2 for bad input or usage, 1 for any other failure."
     ))]
     Invoke {
-        /// The Config event, as Lambda receives it.
+        /// The Config event, as Lambda receives it; - reads standard input.
         #[arg(long, value_name = "FILE")]
         event: PathBuf,
         /// Serve AWS Backup and tags from this snapshot instead of the live account.
@@ -348,8 +355,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Rule parameters as a JSON object; they replace the event's ruleParameters of the
-        /// same names.
+        /// Rule parameters as a JSON object, or @FILE to read them from a file (@- from standard
+        /// input); they replace the event's ruleParameters of the same names.
         #[arg(long, value_name = "JSON")]
         parameters: Option<String>,
     },
