@@ -233,17 +233,20 @@ async fn audit_failures_are_typed_and_print_no_verdicts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_credentials_the_error_says_what_to_set() {
     let fake = FakeAws::start().await;
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
-        .args(["audit", "--region", "us-east-1"])
-        .env_clear()
-        .env("AWS_ENDPOINT_URL", fake.url())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()
-        .await
-        .unwrap();
+    // `audit` with no credentials anywhere, and `extra` environment on top.
+    let audit = |extra: &'static [(&'static str, &'static str)]| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
+            .args(["audit", "--region", "us-east-1"])
+            .env_clear()
+            .env("AWS_ENDPOINT_URL", fake.url())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .envs(extra.iter().copied())
+            .output()
+    };
+    let out = audit(&[]).await.unwrap();
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -255,18 +258,7 @@ async fn without_credentials_the_error_says_what_to_set() {
     assert!(err.len() < 300, "one line, not the SDK's chain: {err}");
 
     // AND a profile named in AWS_PROFILE that does not exist is named as such
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dynamodb-backup-rule"))
-        .args(["audit", "--region", "us-east-1"])
-        .env_clear()
-        .env("AWS_ENDPOINT_URL", fake.url())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_PROFILE", "prod")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()
-        .await
-        .unwrap();
+    let out = audit(&[("AWS_PROFILE", "prod")]).await.unwrap();
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
