@@ -812,6 +812,19 @@ fn wrong_files_and_mistyped_parameters_get_a_way_forward() {
             vec![r#"a JSON object, for example '{"backupVaultLockCheck":"true"}'"#.into()],
         ),
     ];
+    let cases = cases.into_iter().chain([(
+        vec![
+            "invoke".into(),
+            "--event".into(),
+            "testdata/events/oversized.json".into(),
+            "--snapshot".into(),
+            DEMO.into(),
+        ],
+        vec![
+            "too large for Config to send".into(),
+            "Run invoke without --snapshot".into(),
+        ],
+    )]);
     for (args, says) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = cli(&args);

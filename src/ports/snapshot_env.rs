@@ -214,9 +214,11 @@ impl ConfigItems for SnapshotEnv {
         _scope: &Scope,
         _summary: &ItemSummary,
     ) -> Result<Option<ConfigItem>, Error> {
-        Err(Error::NotSupported(
-            "an oversized configuration item with --snapshot (it must be fetched from AWS Config; run invoke without --snapshot)".into(),
-        ))
+        Err(Error::Usage {
+            flag: "--snapshot".into(),
+            expected: "to be left out for this event: its configuration item was too large for Config to send with it, so it has to be read from AWS Config, which a snapshot does not hold. Run invoke without --snapshot, with credentials for the event's account".into(),
+            source: None,
+        })
     }
 }
 
