@@ -588,3 +588,37 @@ async fn two_weeks_of_a_changing_account_end_every_day_true_and_cheap() {
     eprintln!("{}", report.join("\n"));
     assert!(!logs.contains("\"level\":\"ERROR\""), "{logs}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_that_decides_again_still_answers_for_its_backup_resource() {
+    // GIVEN a new selection naming the table, and the pass over its change held as it
+    // revalidates the catalog before putting
+    let fake = steady_account(false).await;
+    let mut a = Container::start(&fake).await;
+    fake.add_selection(OWN, REGION, PLAN, selection("s-new", json!({})));
+    let held = fake.gate("DescribeRegionSettings", 1);
+    a.deliver("s-created", selection_changed("s-new"));
+    held.reached().await;
+    // WHEN meanwhile another selection is created, so the pass decides again
+    fake.add_selection(
+        OWN,
+        REGION,
+        PLAN,
+        json!({"SelectionId": "s-users", "BackupSelection": {"SelectionName": "users-too",
+            "IamRoleArn": format!("arn:aws:iam::{OWN}:role/backup"),
+            "Resources": [format!("arn:aws:dynamodb:{REGION}:{OWN}:table/users")]}}),
+    );
+    held.release();
+    let out = a.settled().await;
+    let logs = a.stop().await;
+    assert!(matches!(out, Outcome::Response { .. }), "{out:?}\n{logs}");
+    // THEN it put the newer catalog's verdicts, and the selection's own result all the same
+    assert!(logs.contains("deciding again"), "{logs}");
+    assert_true(&fake, &logs);
+    let results = fake.results(OWN);
+    let own = results.get("s-new").expect("the selection's own result");
+    assert_eq!(
+        (own.resource_type.as_str(), own.compliance.as_str()),
+        ("AWS::Backup::BackupSelection", "NOT_APPLICABLE")
+    );
+}

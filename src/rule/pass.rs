@@ -288,8 +288,6 @@ pub async fn run<E: RuleEnv>(
         if put.is_empty() {
             break;
         }
-        // The backup resource's own result goes with the first put, never alone in a call.
-        put.extend(own.take());
         // Before putting: is the catalog still the one these verdicts were decided from?
         if !validated {
             if let Some(fresh) = world.changed(env, scope, deadline).await? {
@@ -338,6 +336,8 @@ pub async fn run<E: RuleEnv>(
             superseded += before - put.len();
             overlay(&mut known, current.results);
         }
+        // The backup resource's own result goes with the first put, never alone in a call.
+        put.extend(own.take());
         budget(
             env,
             deadline,
