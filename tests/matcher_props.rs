@@ -3,7 +3,7 @@
 //! the readings it reconciles.
 
 use dynamodb_backup_rule::coverage::pattern::{
-    arn_match, fill_empty_segments, glob, glob_reading, like, Reading,
+    arn_match, fill_empty_segments, glob, glob_reading, head_only, like, table_head, Reading,
 };
 use dynamodb_backup_rule::coverage::Tri;
 use proptest::prelude::*;
@@ -110,4 +110,63 @@ proptest! {
             Tri::Unknown => prop_assert!(m.ambiguity.is_some()),
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::util::prop_cases(10_000), ..ProptestConfig::default() })]
+
+    /// A pattern classed as depending only on a table's ARN head gives every table with that
+    /// head the same answer, ambiguity included, and one that "may match" no head really
+    /// matches none: the reason search decides such patterns once per class of table.
+    #[test]
+    fn a_head_only_pattern_answers_alike_for_every_name_under_one_head(
+        partition in "(aws|aws-cn)",
+        service in "(dynamodb|rds|\\*)",
+        region in "(us-east-1|eu-west-1|\\*|)",
+        account in "(1111|2222|\\*|)",
+        rest in "(table/|tab|db:|)[ab\\-:?]{0,4}\\*?",
+        whole in proptest::bool::weighted(0.05),
+        t_region in "(us-east-1|eu-west-1)",
+        t_account in "(1111|2222)",
+        one in "[ab\\-]{1,5}",
+        other in "[ab\\-.]{1,5}",
+    ) {
+        let pattern = if whole {
+            "*".to_string()
+        } else {
+            format!("arn:{partition}:{service}:{region}:{account}:{rest}")
+        };
+        let arn = |name: &str| format!("arn:aws:dynamodb:{t_region}:{t_account}:table/{name}");
+        let (a, b) = (arn(&one), arn(&other));
+        prop_assert_eq!(table_head(&a), table_head(&b));
+        if let Some(may_match) = head_only(&pattern) {
+            let (ma, mb) = (arn_match(&pattern, &a), arn_match(&pattern, &b));
+            prop_assert_eq!(&ma, &mb, "{} against {} and {}", pattern, a, b);
+            if !may_match {
+                prop_assert_eq!(ma.value, Tri::False, "{}", pattern);
+            }
+        }
+    }
+}
+
+#[test]
+fn only_arns_of_six_parts_ending_in_a_table_name_have_a_head() {
+    assert_eq!(
+        table_head("arn:aws:dynamodb:us-east-1:111122223333:table/orders"),
+        Some("arn:aws:dynamodb:us-east-1:111122223333:table/")
+    );
+    for arn in [
+        "arn:aws:dynamodb:us-east-1:111122223333:table/",
+        "arn:aws:dynamodb:us-east-1:111122223333:table/a:b",
+        "arn:aws:dynamodb:us-east-1:111122223333:index/orders",
+        "arn:aws:dynamodb:us-east-1:table/orders",
+    ] {
+        assert_eq!(table_head(arn), None, "{arn}");
+    }
+    // A name prefix or an exact table ARN depends on the name; a type wildcard does not.
+    assert_eq!(head_only("arn:aws:dynamodb:*:*:table/*"), Some(true));
+    assert_eq!(head_only("arn:aws:dynamodb:*:*:table/prod-*"), None);
+    assert_eq!(head_only("arn:aws:dynamodb:us-east-1:1:table/orders"), None);
+    assert_eq!(head_only("arn:aws:rds:*:*:db*"), Some(false));
+    assert_eq!(head_only("arn:aws:dynamodb:::table/*"), None);
 }

@@ -13,6 +13,7 @@
 //! else matches. The *mention* lookup ignores conditions: it finds every selection that mentions
 //! the table, which the reason for a NON_COMPLIANT verdict needs.
 
+use super::classes::{ClassBest, Classes};
 use super::pattern::required_prefix;
 use super::tags::{gate, is_string_equals, list_of_tags_key};
 use crate::model::{BackupPlan, RegionCatalog, Selection, Table};
@@ -118,6 +119,8 @@ pub struct CatalogIndex<'a> {
     pub entries: Vec<(&'a BackupPlan, &'a Selection)>,
     verdict: Lookup<'a>,
     mention: Lookup<'a>,
+    /// Mention-only: selections decided once per class of table, in no [`Lookup`].
+    classes: Classes,
 }
 
 impl<'a> CatalogIndex<'a> {
@@ -128,6 +131,7 @@ impl<'a> CatalogIndex<'a> {
             entries: Vec::new(),
             verdict: Lookup::default(),
             mention: Lookup::default(),
+            classes: Classes::default(),
         };
         for plan in &catalog.plans {
             // A deleted plan, or one with no rule that can back up, can never cover; it only
@@ -136,8 +140,10 @@ impl<'a> CatalogIndex<'a> {
             for selection in &plan.selections {
                 let ordinal = index.entries.len() as u32;
                 index.entries.push((plan, selection));
-                index.mention.add_resources(ordinal, selection);
-                index.mention.add_tag_keys(ordinal, selection);
+                if !index.classes.add(ordinal, selection) {
+                    index.mention.add_resources(ordinal, selection);
+                    index.mention.add_tag_keys(ordinal, selection);
+                }
                 let valid = !selection.resources.is_empty() || !selection.list_of_tags.is_empty();
                 if !may_cover || !valid {
                     continue;
@@ -160,11 +166,36 @@ impl<'a> CatalogIndex<'a> {
         sort_dedup(out)
     }
 
-    /// Selections that may mention `table`, in catalog order.
-    pub fn mention_candidates(&self, table: &Table) -> Vec<u32> {
+    /// Selections that may mention `table`, in catalog order, except those decided per class:
+    /// with `true`, the caller asks [`CatalogIndex::class_bests`] for them; with `false` (a
+    /// table whose ARN has no head) they are among the candidates.
+    pub fn mention_candidates(&self, table: &Table) -> (Vec<u32>, bool) {
         let mut out = Vec::new();
         self.mention.candidates(table, &mut out);
+        let by_class = self.classes.apply_to(table);
+        if !by_class {
+            out.extend(self.classes.ordinals());
+        }
+        (sort_dedup(out), by_class)
+    }
+
+    /// Every selection that may mention `table`, in catalog order, the per-class ones included:
+    /// what a search that needs each mention's trace (remediation) walks.
+    pub fn every_mention_candidate(&self, table: &Table) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.mention.candidates(table, &mut out);
+        out.extend(self.classes.ordinals());
         sort_dedup(out)
+    }
+
+    /// The reason search over the selections decided per class, one answer per group of them,
+    /// for a table [`CatalogIndex::mention_candidates`] said they apply to.
+    pub fn class_bests(
+        &self,
+        table: &Table,
+        search: impl FnMut(&[u32]) -> ClassBest,
+    ) -> Vec<ClassBest> {
+        self.classes.bests(table, search)
     }
 
     /// Every selection, in catalog order: the plain semantics with no index.

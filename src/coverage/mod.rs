@@ -12,6 +12,7 @@
 //! in three-valued logic: constructs AWS leaves open are *unknown*, and only a definite yes is
 //! COMPLIANT.
 
+pub mod classes;
 pub mod index;
 pub mod pattern;
 pub mod policy;
@@ -21,6 +22,7 @@ pub mod tags;
 pub mod tri;
 pub mod verdict;
 
+pub use classes::ClassBest;
 pub use index::CatalogIndex;
 pub use selection::{trace, SelectionTrace};
 pub use tri::Tri;
@@ -35,18 +37,22 @@ fn trace_key<'a>(t: &SelectionTrace<'a>) -> (&'a str, &'a str, &'a str, &'a str)
 
 /// Decides one table against an indexed catalog.
 pub fn evaluate_table(table: &Table, index: &CatalogIndex<'_>) -> Verdict {
-    decide(
-        table,
-        index,
-        |t| index.verdict_candidates(t),
-        |t| index.mention_candidates(t),
-    )
+    decide(table, index, Candidates::Indexed)
 }
 
 /// The same decision over every selection, with no index. It is the reference the index is
 /// tested against, and what `explain` walks.
 pub fn evaluate_table_plain(table: &Table, index: &CatalogIndex<'_>) -> Verdict {
-    decide(table, index, |_| index.all(), |_| index.all())
+    decide(table, index, Candidates::All)
+}
+
+/// Which selections a decision looks at.
+#[derive(Clone, Copy)]
+enum Candidates {
+    /// Only those the index says may matter, with the reason search's per-class memo.
+    Indexed,
+    /// Every selection, each traced for this table.
+    All,
 }
 
 /// The selections that cover a table (the first half of its verdict), without looking for a
@@ -67,39 +73,43 @@ fn covering_among(table: &Table, index: &CatalogIndex<'_>, candidates: Vec<u32>)
         .collect()
 }
 
-fn decide(
-    table: &Table,
-    index: &CatalogIndex<'_>,
-    may_cover: impl Fn(&Table) -> Vec<u32>,
-    may_mention: impl Fn(&Table) -> Vec<u32>,
-) -> Verdict {
-    if !table.status_is_evaluated() {
-        return Verdict::table_status(table.status.as_deref().unwrap_or_default());
-    }
-    let covered_by = covering_among(table, index, may_cover(table));
-    if !covered_by.is_empty() {
-        return Verdict::covered(covered_by);
-    }
-    let opt_in = index.catalog.settings.dynamodb_opt_in;
+/// The reason search for a table no selection covers: among the selections that mention it, the
+/// most useful thing to say. The order is total (kind of reason, then how directly the
+/// selection names the table, then names and IDs), so the search can be split: the winner of a
+/// part, offered again, competes exactly as it did there.
+struct ReasonSearch<'a> {
+    /// The kept trace, its blocker, its specificity once computed, and its ordinal.
+    best: Option<(SelectionTrace<'a>, selection::Blocker<'a>, Option<u8>, u32)>,
+    /// Selections seen that mention the table without covering it.
+    mentions: usize,
+}
 
-    // Not covered: find the most useful thing to say among the selections that mention it.
-    // (trace, blocker, specificity once computed)
-    let mut best: Option<(SelectionTrace<'_>, selection::Blocker<'_>, Option<u8>)> = None;
-    let mut mentions = 0usize;
-    for ordinal in may_mention(table) {
-        let (plan, selection) = index.entries[ordinal as usize];
-        let t = trace(plan, selection, table, opt_in);
-        let Some(blocker) = t.blocker() else { continue };
-        mentions += 1;
+impl<'a> ReasonSearch<'a> {
+    fn new() -> Self {
+        ReasonSearch {
+            best: None,
+            mentions: 0,
+        }
+    }
+
+    /// Counts the trace if it mentions the table, and keeps it if it says the most.
+    fn consider(&mut self, ordinal: u32, t: SelectionTrace<'a>) {
+        if let Some(blocker) = t.blocker() {
+            self.mentions += 1;
+            self.offer(ordinal, t, blocker);
+        }
+    }
+
+    fn offer(&mut self, ordinal: u32, t: SelectionTrace<'a>, blocker: selection::Blocker<'a>) {
         // The most useful kind of reason first; among equals, the selection that names the
         // table most directly (an exact ARN over a catch-all `table/*` gated by a condition),
         // since that is the one its author meant for this table. Specificity is computed only
         // to break a tie, and once per kept trace.
-        let replace = match best.as_mut() {
+        let replace = match self.best.as_mut() {
             None => Some(None),
-            Some((_, b, _)) if blocker.rank() < b.rank() => Some(None),
-            Some((_, b, _)) if blocker.rank() > b.rank() => None,
-            Some((bt, _, spec)) => {
+            Some((_, b, _, _)) if blocker.rank() < b.rank() => Some(None),
+            Some((_, b, _, _)) if blocker.rank() > b.rank() => None,
+            Some((bt, _, spec, _)) => {
                 let kept = *spec.get_or_insert_with(|| bt.specificity());
                 let this = t.specificity();
                 // Last, by names and IDs, not by listing order: AWS lists plans in no promised
@@ -109,12 +119,68 @@ fn decide(
             }
         };
         if let Some(spec) = replace {
-            best = Some((t, blocker, spec));
+            self.best = Some((t, blocker, spec, ordinal));
         }
     }
+}
+
+fn decide(table: &Table, index: &CatalogIndex<'_>, candidates: Candidates) -> Verdict {
+    if !table.status_is_evaluated() {
+        return Verdict::table_status(table.status.as_deref().unwrap_or_default());
+    }
+    let may_cover = match candidates {
+        Candidates::Indexed => index.verdict_candidates(table),
+        Candidates::All => index.all(),
+    };
+    let covered_by = covering_among(table, index, may_cover);
+    if !covered_by.is_empty() {
+        return Verdict::covered(covered_by);
+    }
+    let opt_in = index.catalog.settings.dynamodb_opt_in;
+    let traced = |ordinal: u32| {
+        let (plan, selection) = index.entries[ordinal as usize];
+        trace(plan, selection, table, opt_in)
+    };
+
+    // Not covered: find the most useful thing to say among the selections that mention it.
+    let mut search = ReasonSearch::new();
+    let may_mention = match candidates {
+        Candidates::All => index.all(),
+        Candidates::Indexed => {
+            let (others, by_class) = index.mention_candidates(table);
+            if by_class {
+                // The selections decided per class of table: searched once per class, and each
+                // group's winner traced again for this table (its blocker names this table's
+                // own tags).
+                let bests = index.class_bests(table, |ordinals| {
+                    let mut part = ReasonSearch::new();
+                    for &ordinal in ordinals {
+                        part.consider(ordinal, traced(ordinal));
+                    }
+                    ClassBest {
+                        winner: part.best.map(|(.., ordinal)| ordinal),
+                        mentions: part.mentions,
+                    }
+                });
+                for best in bests {
+                    search.mentions += best.mentions;
+                    if let Some(ordinal) = best.winner {
+                        let t = traced(ordinal);
+                        if let Some(blocker) = t.blocker() {
+                            search.offer(ordinal, t, blocker);
+                        }
+                    }
+                }
+            }
+            others
+        }
+    };
+    for ordinal in may_mention {
+        search.consider(ordinal, traced(ordinal));
+    }
     Verdict::not_covered(
-        best.as_ref().map(|(t, b, _)| (t, b)),
-        mentions.saturating_sub(1),
+        search.best.as_ref().map(|(t, b, ..)| (t, b)),
+        search.mentions.saturating_sub(1),
         index.catalog.plans.len(),
         &index.catalog.region,
     )

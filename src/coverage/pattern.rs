@@ -228,6 +228,16 @@ pub fn arn_match(pattern: &str, arn: &str) -> Match {
     if pattern == "*" {
         return Match::definite(true);
     }
+    // An exact ARN, the commonest pattern: equal is a definite match, and unequal a definite
+    // miss unless an empty segment (`::`) allows the lost-asterisk reading.
+    if !pattern.bytes().any(|b| b == b'*' || b == b'?') {
+        if pattern == arn {
+            return Match::definite(true);
+        }
+        if !pattern.contains("::") {
+            return Match::definite(false);
+        }
+    }
     if let Some(fast) = simple_arn_match(pattern, arn) {
         return fast;
     }
@@ -312,6 +322,66 @@ fn simple_arn_match(pattern: &str, arn: &str) -> Option<Match> {
             && seg(p[4], a[4])
             && resource,
     ))
+}
+
+/// The part of a table ARN every table of one account and Region shares:
+/// `arn:<partition>:dynamodb:<region>:<account>:table/`. `None` for an ARN not of exactly six
+/// `:`-separated parts ending in `table/<name>` with a non-empty name; such a table is never
+/// decided through [`head_only`].
+pub fn table_head(arn: &str) -> Option<&str> {
+    if arn.bytes().filter(|b| *b == b':').count() != 5 {
+        return None;
+    }
+    let (_, resource) = arn.rsplit_once(':')?;
+    let name = resource.strip_prefix("table/")?;
+    (!name.is_empty()).then(|| &arn[..arn.len() - name.len()])
+}
+
+/// How a pattern's answer depends on a table with a [`table_head`]: `Some(may_match)` when the
+/// answer is the same for every table sharing a head, whatever its name; `None` when the name
+/// matters. Only `*` and the forms [`simple_arn_match`] decides qualify, so the answer is one
+/// segment-by-segment comparison: the head fixes the first five segments and the resource part
+/// starts `table/` followed by a name without `:`. A resource part that is a prefix of `table/`,
+/// or that can never start a table's resource part, does not look at the name.
+///
+/// `may_match` is `true` when some table head can match: the pattern is worth tracing at all.
+pub fn head_only(pattern: &str) -> Option<bool> {
+    if pattern == "*" {
+        return Some(true);
+    }
+    // The same shape test as `simple_arn_match`, on the pattern alone.
+    if pattern.contains('?') {
+        return None;
+    }
+    let p = arn_parts(pattern)?;
+    if p[5].contains(':') || p[3].is_empty() || p[4].is_empty() {
+        return None;
+    }
+    let literal = |s: &str| !s.contains('*');
+    let segment = |s: &str| s == "*" || literal(s);
+    if !(literal(p[1]) && literal(p[2]) && segment(p[3]) && segment(p[4])) {
+        return None;
+    }
+    const TABLE: &str = "table/";
+    let resource_may_match = match p[5].find('*') {
+        // A prefix: `tab*` and `table/*` match every name; `table/prod-*` depends on it.
+        Some(i) if i + 1 == p[5].len() => {
+            let prefix = &p[5][..i];
+            if prefix.len() <= TABLE.len() {
+                TABLE.starts_with(prefix)
+            } else if prefix.starts_with(TABLE) {
+                return None;
+            } else {
+                false
+            }
+        }
+        Some(_) => return None,
+        // A literal resource: an exact table ARN depends on the name; anything else never
+        // equals `table/<name>` with a non-empty name.
+        None if p[5].starts_with(TABLE) && p[5].len() > TABLE.len() => return None,
+        None => false,
+    };
+    Some(resource_may_match && p[2] == "dynamodb")
 }
 
 /// `StringLike` matching of a tag value. `*` is "zero or more non-whitespace characters", as

@@ -239,7 +239,7 @@ fn remediate_tables(shared: &Shared<'_>, todo: &[usize]) -> Vec<Remediation> {
         let table = &region.tables[i];
         // Only the selections that mention the table can suggest a fix to it.
         let traces: Vec<_> = index
-            .mention_candidates(table)
+            .every_mention_candidate(table)
             .into_iter()
             .filter_map(|o| {
                 let (plan, selection) = index.entries[o as usize];

@@ -99,6 +99,14 @@ pub fn generate(cfg: SynthConfig) -> SnapshotFile {
                     if rng.chance(80) { "daily" } else { "weekly" },
                 ));
             }
+            if cfg.adversarial && i % 10 == 3 {
+                // A key that differs from the selections' only in case: reasons name it. (By
+                // position, not by the generator, so the rest of the account stays as it was.)
+                tags.push(tag(
+                    if i % 20 == 3 { "Backup" } else { "ENV" },
+                    if i % 40 < 20 { "daily" } else { "prod" },
+                ));
+            }
             if cfg.adversarial && rng.chance(10) {
                 tags.push(tag(
                     "owner",
