@@ -12,6 +12,7 @@ mod docs;
 mod events;
 mod formats;
 mod index_equivalence;
+mod layering;
 mod lambda;
 mod matcher_props;
 mod periodic;
