@@ -1,9 +1,13 @@
-//! Criterion benchmarks of the offline path on generated accounts: parsing the snapshot,
-//! deciding every table (indexed and, for scale, plain), and the whole `evaluate --format json`
-//! pipeline. `scripts/bench-evaluate.sh` measures the real binary end to end.
+//! Criterion benchmarks of the offline path: parsing the snapshot, deciding every table
+//! (indexed and, for scale, plain), and the whole `evaluate --format json` pipeline, on the
+//! project's benchmark accounts (`gen_snapshot.py 10000 1000 5` and `10000 10000 5`, where every
+//! table is mentioned by a fifth of the selections) and on our own generator's.
+//! `scripts/bench-evaluate.sh` measures the real binary end to end.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use dynamodb_backup_rule::coverage::{evaluate_table_plain, CatalogIndex};
+#[path = "shared_gen.rs"]
+mod shared_gen;
 #[path = "../tests/util/synth.rs"]
 mod synth;
 
@@ -25,14 +29,23 @@ fn snapshot_json(tables: usize, selections: usize) -> String {
 fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("10k-tables");
     g.sample_size(10).measurement_time(Duration::from_secs(4));
+    let mut accounts: Vec<(String, String)> = Vec::new();
+    for selections in ["1000", "10000"] {
+        match shared_gen::shared_account_json(&["10000", selections, "5"]) {
+            Some(json) => accounts.push((format!("gen_snapshot.py-{selections}"), json)),
+            None => println!("gen_snapshot.py: python3 is not here; skipped"),
+        }
+    }
     for selections in [100, 1_000, 10_000] {
-        let json = snapshot_json(10_000, selections);
+        accounts.push((selections.to_string(), snapshot_json(10_000, selections)));
+    }
+    for (selections, json) in accounts {
         let snap = snapshot::parse(&json).expect("valid");
-        g.bench_with_input(BenchmarkId::new("parse", selections), &json, |b, json| {
+        g.bench_with_input(BenchmarkId::new("parse", &selections), &json, |b, json| {
             b.iter(|| snapshot::parse(black_box(json)).expect("valid"))
         });
         g.bench_with_input(
-            BenchmarkId::new("evaluate-indexed", selections),
+            BenchmarkId::new("evaluate-indexed", &selections),
             &snap,
             |b, snap| {
                 b.iter(|| {
@@ -46,7 +59,7 @@ fn benches(c: &mut Criterion) {
             },
         );
         g.bench_with_input(
-            BenchmarkId::new("end-to-end-json", selections),
+            BenchmarkId::new("end-to-end-json", &selections),
             &json,
             |b, json| {
                 b.iter(|| {

@@ -5,6 +5,8 @@
 //!
 //! `cargo bench --bench periodic` prints the numbers recorded in the README.
 
+#[path = "shared_gen.rs"]
+mod shared_gen;
 #[path = "../tests/util/mod.rs"]
 mod util;
 
@@ -148,20 +150,9 @@ fn calls(fake: &FakeAws) -> (usize, String) {
     )
 }
 
-/// An account from the shared benchmark generator (`../shared/bench/gen_snapshot.py ARGS`), if
-/// it is there.
+/// An account from the shared benchmark generator, parsed.
 fn shared_account(args: &[&str]) -> Option<serde_json::Value> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/bench/gen_snapshot.py"
-    );
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .args(args)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    serde_json::from_slice(&out.stdout).ok()
+    serde_json::from_str(&shared_gen::shared_account_json(args)?).ok()
 }
 
 /// Periodic passes over a shared benchmark account with the settings the single-account
@@ -170,7 +161,7 @@ fn shared_account(args: &[&str]) -> Option<serde_json::Value> {
 async fn at_template_defaults(args: &[&str]) {
     let Some(account) = shared_account(args) else {
         println!(
-            "gen_snapshot.py {}: ../shared/bench is not here; skipped",
+            "gen_snapshot.py {}: python3 is not here; skipped",
             args.join(" ")
         );
         return;

@@ -176,3 +176,22 @@ fn bundled_vectors_are_identical_to_the_shared_copy() {
         shared.display()
     );
 }
+
+#[test]
+fn bundled_benchmark_generator_is_identical_to_the_shared_copy() {
+    // The benchmarks run benches/gen_snapshot.py; the targets are set on the shared one.
+    let shared = repo_path("../shared/bench/gen_snapshot.py");
+    let Ok(upstream) = std::fs::read(&shared) else {
+        eprintln!(
+            "note: {} not present; skipping the comparison",
+            shared.display()
+        );
+        return;
+    };
+    let ours = std::fs::read(repo_path("benches/gen_snapshot.py")).expect("bundled copy");
+    assert!(
+        ours == upstream,
+        "benches/gen_snapshot.py differs from {}",
+        shared.display()
+    );
+}
