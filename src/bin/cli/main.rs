@@ -26,6 +26,9 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The width text lines are cut to: `--width` (0: none), else the terminal's when stdout is one.
 fn text_width(given: Option<usize>) -> Option<usize> {
     match given {
