@@ -47,6 +47,15 @@ pub enum Error {
         close: Vec<String>,
     },
 
+    /// A template or plan given to `check-template` cannot be read as one.
+    #[error("{file}: {problem}")]
+    InvalidTemplate {
+        /// The file.
+        file: String,
+        /// What is wrong, with where (a JSON path or a YAML position) when known.
+        problem: String,
+    },
+
     /// A command-line flag is missing or has a bad value.
     #[error("{flag}: expected {expected}")]
     Usage {
@@ -229,6 +238,7 @@ impl Error {
                 | Error::SnapshotInvalid { .. }
                 | Error::TableNotFound { .. }
                 | Error::Usage { .. }
+                | Error::InvalidTemplate { .. }
                 | Error::AmbiguousTable { .. }
                 | Error::InvalidEvent { .. }
                 | Error::InvalidParameters { .. }

@@ -13,8 +13,10 @@ use std::io::{self, Write};
 
 /// The one check every finding is about.
 pub const CHECK_ID: &str = "dynamodb-table-protected-by-backup-plan";
-const TOOL: &str = "dynamodb-backup-rule";
-const DOCS_URL: &str =
+/// The tool name the formats give.
+pub const TOOL: &str = "dynamodb-backup-rule";
+/// Where the formats point readers for the check.
+pub const DOCS_URL: &str =
     "https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources.html";
 
 /// What the writers need besides the verdicts: when, and each NON_COMPLIANT table's fix.
@@ -64,7 +66,8 @@ fn cut(text: &str, max: usize) -> String {
     format!("{}…", &text[..end])
 }
 
-fn kind_name(kind: ReasonKind) -> String {
+/// The reason kind's name, as the formats write it.
+pub fn kind_name(kind: ReasonKind) -> String {
     format!("{kind:?}")
 }
 
@@ -193,7 +196,8 @@ fn asff_findings(evaluations: &[TableEvaluation<'_>], ctx: &Context<'_>) -> Vec<
 
 /// Text XML 1.0 can carry: markup characters escaped, control characters (which a tag value
 /// may hold) dropped.
-fn xml(text: &str) -> String {
+/// Text escaped for XML attributes and content, without control characters XML cannot hold.
+pub fn xml(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -37,6 +37,7 @@ pub mod remedy;
 pub mod report;
 pub mod rule;
 pub mod snapshot;
+pub mod template;
 pub mod text;
 
 pub use error::Error;

@@ -76,6 +76,10 @@ pub struct Table {
     pub status: Option<String>,
     /// The table's current tags.
     pub tags: Tags,
+    /// `true` for a table not created yet whose name CloudFormation will generate
+    /// (`<stack>-<logical ID>-<suffix>`): `name` and the ARN's name are only its known start,
+    /// and a pattern that looks past it matches or not depending on the part not known yet.
+    pub generated_name: bool,
 }
 
 impl Table {

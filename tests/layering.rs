@@ -40,7 +40,12 @@ fn the_adapters_and_the_engine_use_only_the_layers_beneath_them() {
         ("aws", &["crate::rule"]),
         (
             "coverage",
-            &["crate::aws", "crate::rule", "crate::snapshot", "crate::remedy"],
+            &[
+                "crate::aws",
+                "crate::rule",
+                "crate::snapshot",
+                "crate::remedy",
+            ],
         ),
     ];
     let mut broken = Vec::new();
@@ -69,13 +74,19 @@ fn no_two_sibling_modules_use_each_other() {
     let mut siblings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in &files {
         let rel = file.strip_prefix(src()).expect("under src");
-        let parts: Vec<_> = rel.iter().map(|p| p.to_string_lossy().to_string()).collect();
+        let parts: Vec<_> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().to_string())
+            .collect();
         if parts.len() != 2 || parts[0] == "bin" {
             continue;
         }
         let dir = parts[0].clone();
         let name = parts[1].trim_end_matches(".rs").to_string();
-        siblings.entry(dir.clone()).or_default().insert(name.clone());
+        siblings
+            .entry(dir.clone())
+            .or_default()
+            .insert(name.clone());
         let text = code(file);
         let named = uses.entry((dir.clone(), name)).or_default();
         for prefix in ["super::".to_string(), format!("crate::{dir}::")] {
@@ -92,13 +103,15 @@ fn no_two_sibling_modules_use_each_other() {
     let mut cycles = Vec::new();
     for ((dir, a), named) in &uses {
         for b in named {
-            if a < b && siblings[dir].contains(b) && a != "mod" && b != "mod" {
-                if uses
+            if a < b
+                && siblings[dir].contains(b)
+                && a != "mod"
+                && b != "mod"
+                && uses
                     .get(&(dir.clone(), b.clone()))
                     .is_some_and(|theirs| theirs.contains(a))
-                {
-                    cycles.push(format!("src/{dir}: {a} <-> {b}"));
-                }
+            {
+                cycles.push(format!("src/{dir}: {a} <-> {b}"));
             }
         }
     }

@@ -96,6 +96,7 @@ pub(crate) async fn describe(
         arn,
         status: desc.table_status().map(|s| s.as_str().to_string()),
         tags: Tags::new(),
+        generated_name: false,
     }))
 }
 

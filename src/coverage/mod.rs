@@ -125,6 +125,13 @@ impl<'a> ReasonSearch<'a> {
 }
 
 fn decide(table: &Table, index: &CatalogIndex<'_>, candidates: Candidates) -> Verdict {
+    // The index files selections by the table's ARN; a generated name's ARN is only its start,
+    // which a longer prefix or exact ARN may still match. One table, so every selection.
+    let candidates = if table.generated_name {
+        Candidates::All
+    } else {
+        candidates
+    };
     if !table.status_is_evaluated() {
         return Verdict::table_status(table.status.as_deref().unwrap_or_default());
     }

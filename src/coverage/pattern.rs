@@ -31,6 +31,8 @@ pub enum Ambiguity {
     OptInKeyAbsent,
     /// The Region's opt-in settings were not captured at all.
     OptInNotCaptured,
+    /// The table's name is generated at deployment and the pattern looks past its known start.
+    GeneratedName,
 }
 
 impl fmt::Display for Ambiguity {
@@ -58,6 +60,9 @@ impl fmt::Display for Ambiguity {
                 f.write_str("DescribeRegionSettings has no DynamoDB opt-in key")
             }
             Ambiguity::OptInNotCaptured => f.write_str("service opt-in settings were not captured"),
+            Ambiguity::GeneratedName => f.write_str(
+                "the table's name is generated at deployment, and this pattern depends on the part not known before (give the table a TableName to decide it)",
+            ),
         }
     }
 }
@@ -382,6 +387,36 @@ pub fn head_only(pattern: &str) -> Option<bool> {
         None => false,
     };
     Some(resource_may_match && p[2] == "dynamodb")
+}
+
+/// Does a pattern match the ARN of a table whose name is generated at deployment, of which
+/// only the start `known` (`arn:…:table/<stack>-<logical ID>-`) is known?
+///
+/// `True` when every completion matches (a `*`-terminated literal the known start already
+/// satisfies, or a pattern that does not look at the name), `False` when none can under any
+/// reading (the literal start of the pattern, and of its lost-asterisk reading, disagrees with
+/// the known start), and otherwise unknown.
+pub fn arn_match_generated(pattern: &str, known: &str) -> Match {
+    if head_only(pattern).is_some() {
+        // The same answer for every name under the head, so any completion stands for all.
+        return arn_match(pattern, &format!("{known}x"));
+    }
+    let wildcard = |c: char| c == '*' || c == '?';
+    let literal_start = |p: &str| p[..p.find(wildcard).unwrap_or(p.len())].to_string();
+    let compatible = |start: &str| start.starts_with(known) || known.starts_with(start);
+    if let Some(fixed) = pattern.strip_suffix('*') {
+        if !fixed.contains(wildcard) && known.starts_with(fixed) {
+            return Match::definite(true);
+        }
+    }
+    let lost_asterisks = fill_empty_segments(pattern);
+    let may_match = compatible(&literal_start(pattern))
+        || lost_asterisks.is_some_and(|filled| compatible(&literal_start(&filled)));
+    if may_match {
+        Match::unknown(Ambiguity::GeneratedName)
+    } else {
+        Match::definite(false)
+    }
 }
 
 /// `StringLike` matching of a tag value. `*` is "zero or more non-whitespace characters", as

@@ -2,7 +2,9 @@
 //! `Included ∧ ¬Excluded ∧ CondOK ∧ OptInOK`, kept as a trace so the verdict and `explain` can
 //! both say which entry decided it.
 
-use super::pattern::{arn_match, names_table_type, required_prefix, Ambiguity, Match};
+use super::pattern::{
+    arn_match, arn_match_generated, names_table_type, required_prefix, Ambiguity, Match,
+};
 use super::tags::{
     all_conditions, condition_match, is_string_equals, list_of_tags_key, list_of_tags_match,
     TagCheck,
@@ -215,11 +217,16 @@ pub enum Construct<'a> {
 }
 
 /// The non-false pattern checks of a pattern list.
-fn matching_patterns<'a>(patterns: &'a [String], arn: &str) -> Vec<PatternCheck<'a>> {
+fn matching_patterns<'a>(patterns: &'a [String], table: &Table) -> Vec<PatternCheck<'a>> {
+    let arn = table.arn.arn.as_str();
     patterns
         .iter()
         .filter_map(|pattern| {
-            let result = arn_match(pattern, arn);
+            let result = if table.generated_name {
+                arn_match_generated(pattern, arn)
+            } else {
+                arn_match(pattern, arn)
+            };
             (result.value != Tri::False).then(|| PatternCheck {
                 pattern,
                 result,
@@ -242,11 +249,10 @@ pub fn trace<'a>(
     table: &'a Table,
     opt_in: OptIn,
 ) -> SelectionTrace<'a> {
-    let arn = table.arn.arn.as_str();
     let plan_state = PlanState::of(plan, table);
     let valid = !selection.resources.is_empty() || !selection.list_of_tags.is_empty();
-    let resources = matching_patterns(&selection.resources, arn);
-    let not_resources = matching_patterns(&selection.not_resources, arn);
+    let resources = matching_patterns(&selection.resources, table);
+    let not_resources = matching_patterns(&selection.not_resources, table);
     let list_of_tags: Vec<_> = selection
         .list_of_tags
         .iter()

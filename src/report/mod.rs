@@ -4,9 +4,13 @@
 
 mod explain;
 mod remediations;
+mod templates;
 
 pub use explain::{write_explanation_json, write_explanation_text};
 pub use remediations::{write_remediations_json, write_remediations_text};
+pub use templates::{
+    write_checked_json, write_checked_junit, write_checked_sarif, write_checked_text,
+};
 
 use crate::coverage::{Compliance, Covering, ReasonKind};
 use crate::model::{Evaluation, DYNAMODB_TABLE_TYPE};

@@ -365,6 +365,7 @@ async fn evaluate_change<E: RuleEnv>(
         arn,
         status: item.table_status.clone(),
         tags: item.tags.clone().unwrap_or_default(),
+        generated_name: false,
     };
     let mut tags_known = item.tags.is_some();
     // The scope parameters and the exemption tag need the tags; read them only then.

@@ -244,6 +244,7 @@ fn convert_table(path: &str, account: &str, region: &str, t: TableFile) -> Resul
         arn,
         status: t.table_status,
         tags,
+        generated_name: false,
     })
 }
 

@@ -193,6 +193,7 @@ fn row_of(row: &str) -> Result<Option<Row>, String> {
                 .map(str::to_string),
             arn,
             tags: tags.unwrap_or_default(),
+            generated_name: false,
         },
     }))
 }

@@ -133,6 +133,49 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
+    /// Check CloudFormation or SAM templates and Terraform plans before deploying: would each
+    /// DynamoDB table they create or update be protected by the account's AWS Backup plans?
+    /// Judged against a snapshot, or the live account read-only.
+    #[command(
+        name = "check-template",
+        after_help = concat!(
+            "Templates in YAML (short-form tags such as !Ref and !Sub) or JSON (cdk synth output), SAM's\n",
+            "AWS::Serverless::SimpleTable, and Terraform plans from `terraform show -json` are told apart by content.\n",
+            "A table COMPLIANT only if it is provably protected: a generated name, a parameter with no value\n",
+            "or a tag known only at deployment is unknown, and the reason says which.\n\n",
+            "Examples:\n",
+            "  dynamodb-backup-rule check-template testdata/templates/orders.yaml \\\n",
+            "      --snapshot testdata/snapshots/demo-account.json --region us-east-1 --stack-name shop\n",
+            "  terraform show -json plan.out > plan.json\n",
+            "  dynamodb-backup-rule check-template plan.json --snapshot account.json --format sarif > checks.sarif\n\n",
+            "Exit status: 0 when every table would be protected, 3 when some would not, 2 for bad input or usage, 1 for any other failure."
+        )
+    )]
+    CheckTemplate {
+        /// Templates and plans to check; - reads standard input.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// Snapshot file to judge against; without it, the live account is read, read-only.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// The Region the stack deploys to (AWS::Region); for a Terraform plan, used when the
+        /// provider's Region is not in the plan.
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
+        /// The stack's name (AWS::StackName): generated table names start with it.
+        #[arg(long, value_name = "NAME")]
+        stack_name: Option<String>,
+        /// A template parameter's value, KEY=VALUE; repeat for more. Others take their Default.
+        #[arg(long = "template-parameter", value_name = "KEY=VALUE")]
+        template_parameters: Vec<String>,
+        /// Rule parameters as a JSON object, exactly as in the Config rule's InputParameters, or
+        /// @FILE.
+        #[arg(long, value_name = "JSON")]
+        parameters: Option<String>,
+        /// Output format: text, JSON, SARIF (with file and line, for code scanning) or JUnit.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
     /// Explain one table's verdict, selection by selection.
     #[command(after_help = concat!(
         "Examples:\n",
@@ -261,6 +304,17 @@ pub(crate) enum Sort {
 pub(crate) enum Format {
     Text,
     Json,
+}
+
+/// The formats of `check-template`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CheckFormat {
+    Text,
+    Json,
+    /// SARIF 2.1.0, each result at the resource's file and line.
+    Sarif,
+    /// JUnit XML: a test case per table and Region.
+    Junit,
 }
 
 /// The formats of `evaluate` and `audit`: those of every command, and those other tools read.

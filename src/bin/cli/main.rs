@@ -7,7 +7,7 @@ mod feedback;
 mod files;
 mod live;
 
-use args::{Cli, Command, Export, Format, Only, Sort};
+use args::{CheckFormat, Cli, Command, Export, Format, Only, Sort};
 use errors::{chain, init_logging, summary};
 use files::{
     check_document, check_writable, load, parameter_map, read_text, rule_parameters, QuietPipe,
@@ -460,6 +460,79 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 writeln!(out, "wrote {}", output.display()).map_err(Error::Output)?;
             }
             Ok(report::Summary::of(&evaluations).non_compliant > 0)
+        }
+        Command::CheckTemplate {
+            files,
+            snapshot,
+            region,
+            stack_name,
+            template_parameters,
+            parameters,
+            format,
+        } => {
+            let params = rule_parameters(parameters.as_deref())?;
+            let mut given = std::collections::BTreeMap::new();
+            for kv in &template_parameters {
+                match kv.split_once('=') {
+                    Some((k, v)) if !k.is_empty() => {
+                        given.insert(k.to_string(), v.to_string());
+                    }
+                    _ => {
+                        return Err(Error::Usage {
+                            flag: "--template-parameter".into(),
+                            expected: format!("KEY=VALUE, got `{kv}`"),
+                            source: None,
+                        })
+                    }
+                }
+            }
+            // Read every file before any account: bad input fails fast and reads nothing.
+            let mut ctx = dynamodb_backup_rule::template::Context {
+                stack_name,
+                region,
+                account: None,
+                parameters: given,
+            };
+            let texts = files
+                .iter()
+                .map(|f| Ok((f.display().to_string(), read_text(f)?)))
+                .collect::<Result<Vec<_>, Error>>()?;
+            let snapshot = match snapshot {
+                Some(path) => load(&path, strict)?,
+                None => {
+                    // Only the Regions the tables would be in (and the given one).
+                    let mut wanted: Vec<String> = ctx.region.iter().cloned().collect();
+                    for (file, text) in &texts {
+                        for t in dynamodb_backup_rule::template::parse(file, text, &ctx)? {
+                            if let dynamodb_backup_rule::template::Known::Value(r) = t.region {
+                                if !wanted.contains(&r) {
+                                    wanted.push(r);
+                                }
+                            }
+                        }
+                    }
+                    capture(wanted, None)?
+                }
+            };
+            ctx.account = Some(snapshot.account_id.clone());
+            let mut proposed = Vec::new();
+            for (file, text) in &texts {
+                proposed.push((
+                    file.clone(),
+                    dynamodb_backup_rule::template::parse(file, text, &ctx)?,
+                ));
+            }
+            let checked = rule::proposed::check_all(&params, proposed, &snapshot)?;
+            match format {
+                CheckFormat::Text => report::write_checked_text(out, &checked),
+                CheckFormat::Json => report::write_checked_json(out, &checked),
+                CheckFormat::Sarif => report::write_checked_sarif(out, &checked),
+                CheckFormat::Junit => report::write_checked_junit(out, &checked),
+            }
+            .map_err(Error::Output)?;
+            Ok(checked
+                .iter()
+                .any(|c| c.verdict.compliance == Compliance::NonCompliant))
         }
         Command::Explain {
             snapshot,
