@@ -29,7 +29,7 @@ fn validators() -> &'static Path {
 }
 
 /// Runs the validator on `doc`; `Ok(summary)` or `Err(problems)`.
-fn validate(format: &str, doc: &str) -> Result<String, String> {
+pub(crate) fn validate(format: &str, doc: &str) -> Result<String, String> {
     let dir = validators();
     // One file per call: the tests run in parallel.
     static CALLS: AtomicUsize = AtomicUsize::new(0);

@@ -3,7 +3,8 @@
 //! the readings it reconciles.
 
 use dynamodb_backup_rule::coverage::pattern::{
-    arn_match, fill_empty_segments, glob, glob_reading, head_only, like, table_head, Reading,
+    arn_match, arn_match_generated, fill_empty_segments, glob, glob_reading, head_only, like,
+    table_head, Reading,
 };
 use dynamodb_backup_rule::coverage::Tri;
 use proptest::prelude::*;
@@ -169,4 +170,29 @@ fn only_arns_of_six_parts_ending_in_a_table_name_have_a_head() {
     assert_eq!(head_only("arn:aws:dynamodb:us-east-1:1:table/orders"), None);
     assert_eq!(head_only("arn:aws:rds:*:*:db*"), Some(false));
     assert_eq!(head_only("arn:aws:dynamodb:::table/*"), None);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::util::prop_cases(10_000), ..ProptestConfig::default() })]
+
+    /// A generated name is known only by its start: a definite answer must hold for every way
+    /// the name could end (checked on sampled endings, the empty one included), and an unknown
+    /// one must carry its reason.
+    #[test]
+    fn a_definite_answer_for_a_generated_name_holds_for_every_ending(
+        p in patternish(),
+        start in "[ab\\-]{0,4}",
+        endings in proptest::collection::vec("[ab\\-.A-Z0-9]{1,6}", 1..6),
+    ) {
+        let known = format!("arn:aws:dynamodb:us-east-1:1111:table/{start}");
+        let m = arn_match_generated(&p, &known);
+        for ending in &endings {
+            let full = arn_match(&p, &format!("{known}{ending}"));
+            match m.value {
+                Tri::True => prop_assert_eq!(full.value, Tri::True, "{} on {}{}", p, known, ending),
+                Tri::False => prop_assert_eq!(full.value, Tri::False, "{} on {}{}", p, known, ending),
+                Tri::Unknown => prop_assert!(m.ambiguity.is_some()),
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod util;
 mod aws_adapters;
 mod bad_input_props;
 mod chaos;
+mod check_template;
 mod cli;
 mod cli_live;
 mod concurrency;

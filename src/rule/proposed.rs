@@ -149,7 +149,8 @@ fn with_name_caveat(mut verdict: Verdict, proposed: &ProposedTable) -> Verdict {
     match &proposed.name {
         ProposedName::Known(_) => {}
         // The engine's own reason already says it looked past a generated name's start.
-        _ if verdict.reason.contains("generated at deployment") => {}
+        ProposedName::Generated { start: Some(_) }
+            if verdict.reason.contains("generated at deployment") => {}
         ProposedName::Generated { start: Some(start) } => caveats.push(format!(
             "the table's name is generated at deployment (`{start}…`); set TableName to decide patterns on the name"
         )),
