@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A cached catalog and when it was loaded.
-type Entry = (Instant, Arc<RegionCatalog>);
+/// When stored, the catalog, and whether it is complete (a partial one only helps the next
+/// read along: [`CatalogCache::previous`] gives it, [`CatalogCache::fresh`] never).
+type Entry = (Instant, Arc<RegionCatalog>, bool);
 
 /// Catalogs by (account, Region), with their load time.
 #[derive(Debug)]
@@ -40,24 +42,35 @@ impl CatalogCache {
     /// The catalog if it was loaded less than the TTL ago.
     pub fn fresh(&self, account: &str, region: &str) -> Option<Arc<RegionCatalog>> {
         self.get(account, region)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, c)| c)
+            .filter(|(at, _, complete)| *complete && at.elapsed() < self.ttl)
+            .map(|(_, c, _)| c)
     }
 
     /// The last catalog loaded, however old: for reusing what cannot have changed.
     pub fn previous(&self, account: &str, region: &str) -> Option<Arc<RegionCatalog>> {
-        self.get(account, region).map(|(_, c)| c)
+        self.get(account, region).map(|(_, c, _)| c)
     }
 
     /// Stores a freshly loaded catalog.
     pub fn store(&self, catalog: Arc<RegionCatalog>) {
-        if self.ttl.is_zero() {
+        self.put(catalog, true);
+    }
+
+    /// Keeps what an unfinished read got, for the next read to reuse; never served as fresh.
+    pub fn store_partial(&self, catalog: Arc<RegionCatalog>) {
+        self.put(catalog, false);
+    }
+
+    fn put(&self, catalog: Arc<RegionCatalog>, complete: bool) {
+        // With the cache off nothing is served again; a partial read is still kept, since it is
+        // only ever reused for what cannot change (selections by ID, rules by version).
+        if complete && self.ttl.is_zero() {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
             entries.insert(
                 (catalog.account.clone(), catalog.region.clone()),
-                (Instant::now(), catalog),
+                (Instant::now(), catalog, complete),
             );
         }
     }

@@ -12,6 +12,7 @@ mod concurrency;
 mod docs;
 mod events;
 mod formats;
+mod hook;
 mod index_equivalence;
 mod lambda;
 mod layering;

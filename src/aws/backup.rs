@@ -38,15 +38,43 @@ struct PlanListing {
     deletion_date: Option<String>,
 }
 
-/// Loads the whole catalog. `previous` is an expired catalog of the same scope whose immutable
-/// parts may be reused: rules of a plan with the same `VersionId`, and selections by ID.
+/// What a load got: the catalog, or (resumable loads only) the part read before the deadline.
+pub(crate) enum Loaded {
+    /// Every plan, selection and vault.
+    Complete(RegionCatalog),
+    /// Plans whose rules were read, with the selections read so far and no vault list: for the
+    /// next load to reuse, never to decide from. The error says what was left.
+    Partial(RegionCatalog, Error),
+}
+
+impl Loaded {
+    /// The complete catalog, or the error that says what was left.
+    pub(crate) fn into_complete(self) -> Result<RegionCatalog, Error> {
+        match self {
+            Loaded::Complete(c) => Ok(c),
+            Loaded::Partial(_, e) => Err(e),
+        }
+    }
+}
+
+/// Loads the whole catalog. `previous` is an expired (or partial) catalog of the same scope
+/// whose immutable parts may be reused: rules of a plan with the same `VersionId`, and
+/// selections by ID.
+///
+/// With `finish_by`, a load that is not `resumable` fails as soon as it knows it cannot finish
+/// in time, having read little; a `resumable` one reads until the deadline and returns what it
+/// got as [`Loaded::Partial`].
 pub(crate) async fn load_catalog(
     client: &Client,
     pace: &Pacer,
     scope: &Scope,
     previous: Option<&RegionCatalog>,
     finish_by: Option<Instant>,
-) -> Result<RegionCatalog, Error> {
+    resumable: bool,
+) -> Result<Loaded, Error> {
+    // Resumable loads check the clock before each read instead of predicting.
+    let predict = if resumable { None } else { finish_by };
+    let out_of_time = || resumable && finish_by.is_some_and(|f| Instant::now() >= f);
     let role = scope.role_arn.as_deref();
     pace.acquire().await;
     let settings = client
@@ -107,14 +135,18 @@ pub(crate) async fn load_catalog(
         .count();
     in_time(
         pace,
-        finish_by,
+        predict,
         listings.len() + changed + 1,
         "listing the plans' selections",
     )?;
 
-    // Per plan: its rules (unless unchanged) and the IDs of its selections.
-    let plans: Vec<(PlanListing, PlanDocument, Vec<String>)> = stream::iter(listings)
+    // Per plan: its rules (unless unchanged) and the IDs of its selections; `None` for a plan
+    // a resumable load had no time for.
+    let plans: Vec<Option<(PlanListing, PlanDocument, Vec<String>)>> = stream::iter(listings)
         .map(|listing| async move {
+            if out_of_time() {
+                return Ok(None);
+            }
             let reusable = find_previous(&listing.id)
                 .filter(|p| p.version_id.is_some() && p.version_id == listing.version_id)
                 .map(|p| (p.rules.clone(), p.document.clone()));
@@ -147,11 +179,14 @@ pub(crate) async fn load_catalog(
                     _ => break,
                 }
             }
-            Ok::<_, Error>((listing, rules, selection_ids))
+            Ok::<_, Error>(Some((listing, rules, selection_ids)))
         })
         .buffered(MAX_IN_FLIGHT)
         .try_collect()
         .await?;
+    let plans_left = plans.iter().filter(|p| p.is_none()).count();
+    let plans: Vec<(PlanListing, PlanDocument, Vec<String>)> =
+        plans.into_iter().flatten().collect();
 
     // Every selection's document, reusing those already read: selections are immutable.
     // Owned keys: borrowed ones trip the compiler's Send analysis of the stream below.
@@ -171,20 +206,21 @@ pub(crate) async fn load_catalog(
         .count();
     in_time(
         pace,
-        finish_by,
+        predict,
         unknown + 1,
         "reading the selections not read before",
     )?;
-    let documents: Vec<(usize, Selection)> = stream::iter(wanted)
+    let documents: Vec<(usize, Option<Selection>)> = stream::iter(wanted)
         .map(|(i, plan_id, selection_id)| async move {
             let known = find_previous(&plan_id)
                 .and_then(|p| p.selections.iter().find(|s| s.id == selection_id))
                 .cloned();
             let selection = match known {
-                Some(s) => s,
+                Some(s) => Some(s),
+                None if out_of_time() => None,
                 None => {
                     pace.acquire().await;
-                    get_selection(client, role, &plan_id, &selection_id).await?
+                    Some(get_selection(client, role, &plan_id, &selection_id).await?)
                 }
             };
             Ok::<_, Error>((i, selection))
@@ -193,9 +229,10 @@ pub(crate) async fn load_catalog(
         .try_collect()
         .await?;
 
+    let selections_left = documents.iter().filter(|(_, s)| s.is_none()).count();
     let mut selections_by_plan: Vec<Vec<Selection>> = vec![Vec::new(); plans.len()];
     for (i, s) in documents {
-        selections_by_plan[i].push(s);
+        selections_by_plan[i].extend(s);
     }
     let plans: Vec<BackupPlan> = plans
         .into_iter()
@@ -218,9 +255,26 @@ pub(crate) async fn load_catalog(
         region: scope.region.clone(),
         settings,
         plans,
-        vaults: Some(list_vaults(client, pace, role).await?),
+        vaults: None,
         copy_vaults: BTreeMap::new(),
     };
+    if plans_left + selections_left > 0 || out_of_time() {
+        let remaining_secs = 0;
+        let left = plans_left + selections_left + 1;
+        return Ok(Loaded::Partial(
+            catalog,
+            Error::WouldNotFinish {
+                what: format!(
+                    "reading the AWS Backup catalog of {}: {plans_left} plan(s) and {selections_left} selection(s) left, then the vaults",
+                    scope.region
+                ),
+                needed_secs: (left as f64 / pace.rate()).ceil() as u64,
+                remaining_secs,
+                advice: "What was read is kept for the next invocation.".to_string(),
+            },
+        ));
+    }
+    catalog.vaults = Some(list_vaults(client, pace, role).await?);
     // A copy is judged by its destination's lock (spec §10): list the vaults of every other
     // Region of the account the rules copy to, with the same credentials. (Another account's
     // vaults cannot be listed from here; their locks stay unknown.)
@@ -236,7 +290,7 @@ pub(crate) async fn load_catalog(
         catalog.copy_vaults.insert(region, list);
     }
     catalog.mark_rule_effects();
-    Ok(catalog)
+    Ok(Loaded::Complete(catalog))
 }
 
 /// Fails with `Timeout` when `calls` more paced reads cannot be done by `finish_by`.

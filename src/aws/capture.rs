@@ -42,9 +42,16 @@ impl AwsEnv {
             };
             let clients = self.clients(&scope).await?;
             // The vault list is captured too: policy parameters and missing vaults offline.
-            let catalog =
-                backup::load_catalog(&clients.backup, &clients.backup_pace, &scope, None, None)
-                    .await?;
+            let catalog = backup::load_catalog(
+                &clients.backup,
+                &clients.backup_pace,
+                &scope,
+                None,
+                None,
+                false,
+            )
+            .await?
+            .into_complete()?;
             progress.note(format!(
                 "{region}: {} plan(s), {} selection(s), {} vault(s); reading tables and tags",
                 catalog.plans.len(),

@@ -89,7 +89,7 @@ impl BackupCatalog for AwsEnv {
         freshness: Freshness,
         finish_by: Option<Instant>,
     ) -> Result<Arc<RegionCatalog>, Error> {
-        if freshness == Freshness::Cached {
+        if matches!(freshness, Freshness::Cached | Freshness::Resume) {
             if let Some(c) = self.cache.fresh(&scope.account, &scope.region) {
                 debug!(account = %scope.account, region = %scope.region, "catalog from cache");
                 return Ok(c);
@@ -97,16 +97,29 @@ impl BackupCatalog for AwsEnv {
         }
         let clients = self.clients(scope).await?;
         let previous = self.cache.previous(&scope.account, &scope.region);
-        let catalog = Arc::new(
-            backup::load_catalog(
-                &clients.backup,
-                &clients.backup_pace,
-                scope,
-                previous.as_deref(),
-                finish_by,
-            )
-            .await?,
-        );
+        let loaded = backup::load_catalog(
+            &clients.backup,
+            &clients.backup_pace,
+            scope,
+            previous.as_deref(),
+            finish_by,
+            freshness == Freshness::Resume,
+        )
+        .await?;
+        let catalog = match loaded {
+            backup::Loaded::Complete(c) => Arc::new(c),
+            backup::Loaded::Partial(part, left) => {
+                info!(
+                    account = %scope.account,
+                    region = %scope.region,
+                    plans = part.plans.len(),
+                    selections = part.plans.iter().map(|p| p.selections.len()).sum::<usize>(),
+                    "catalog read in part; kept for the next read"
+                );
+                self.cache.store_partial(Arc::new(part));
+                return Err(left);
+            }
+        };
         let missing: Vec<&str> = catalog
             .plans
             .iter()

@@ -33,6 +33,11 @@ pub enum Freshness {
     /// same `VersionId`, selections by ID): every pass over many tables, so no pass is decided
     /// from an old catalog.
     Revalidate,
+    /// As [`Freshness::Cached`], but a read that cannot finish by its deadline reads what it can
+    /// and keeps it for the next read to go on from (never as a catalog to decide from), then
+    /// fails with `Timeout`: the CloudFormation hook, which may answer "in progress" and be
+    /// invoked again.
+    Resume,
 }
 
 /// Reads a Region's AWS Backup configuration: settings, plans, rules, selections and vaults.

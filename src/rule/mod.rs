@@ -6,11 +6,13 @@
 //! - [`protocol`] turns one Config invocation into evaluations: applicability first (which reads
 //!   nothing), then the catalog, then the decision, then `PutEvaluations`.
 //! - [`pass`] decides every table of a Region and, with [`reconcile`], puts only what changed.
+//! - [`hook`] answers CloudFormation Lambda Hook invocations with it.
 //! - [`proposed`] decides a table a template or a hook proposes, before it exists.
 //! - [`put`] holds what both share: the ports they need, the caller, and the batched put.
 //!
 //! The Config half talks to the outside only through [`crate::ports`].
 
+pub mod hook;
 pub mod offline;
 pub mod pass;
 pub mod proposed;

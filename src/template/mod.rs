@@ -8,7 +8,7 @@ mod cloudformation;
 mod intrinsics;
 mod terraform;
 
-pub use cloudformation::{from_hook_properties, parse_cloudformation};
+pub use cloudformation::{from_hook_properties, parse_cloudformation, TABLE_TYPES};
 pub use intrinsics::Context;
 pub use terraform::parse_terraform_plan;
 
