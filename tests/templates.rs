@@ -564,3 +564,50 @@ fn the_organization_rule_passes_the_policy_parameters_as_valid_rule_parameters()
         }
     }
 }
+
+#[test]
+fn the_hook_template_reads_only_the_backup_catalog_and_its_hook_may_only_invoke_it() {
+    use dynamodb_backup_rule::aws::actions::HOOK_ACTIONS;
+    let t = template("backup-hook.yaml");
+    // Every hook action is one the code calls, on the rule's path.
+    let rule = set(actions(ActionPath::Rule));
+    assert!(HOOK_ACTIONS.iter().all(|a| rule.contains(*a)));
+    let function_role = &t["Resources"]["FunctionRole"];
+    assert_eq!(
+        without_logs(role_actions(function_role)),
+        set(HOOK_ACTIONS.iter().copied()),
+        "hook function role"
+    );
+    // The execution role: trusted by the hook service in this account, invoking this function.
+    let exec = &t["Resources"]["HookExecutionRole"];
+    let trust = &exec["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(
+        trust["Principal"]["Service"],
+        "hooks.cloudformation.amazonaws.com"
+    );
+    assert!(!trust["Condition"]["StringEquals"]["aws:SourceAccount"].is_null());
+    let statements = role_statements(&t, "HookExecutionRole");
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    assert_eq!(statements[0]["Action"], "lambda:InvokeFunction");
+    let resource = format!("{:?}", statements[0]["Resource"]);
+    assert!(
+        resource.contains("GetAtt") && resource.contains("Function.Arn"),
+        "{resource}"
+    );
+    // The hook: the two table types on create and update, WARN by default.
+    let hook = &t["Resources"]["Hook"]["Properties"];
+    let names = strings(&hook["TargetFilters"]["TargetNames"]);
+    assert_eq!(
+        names,
+        vec!["AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"]
+    );
+    assert_eq!(
+        strings(&hook["TargetFilters"]["Actions"]),
+        vec!["CREATE", "UPDATE"]
+    );
+    assert_eq!(t["Parameters"]["FailureMode"]["Default"], "WARN");
+    // Its own function, 30 s, its own concurrency.
+    let f = &t["Resources"]["Function"]["Properties"];
+    assert_eq!(f["Timeout"].as_u64(), Some(30));
+    assert!(!f["ReservedConcurrentExecutions"].is_null());
+}

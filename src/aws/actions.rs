@@ -53,3 +53,14 @@ pub fn actions(path: ActionPath) -> Vec<&'static str> {
         .map(|(a, _)| *a)
         .collect()
 }
+
+/// The actions the CloudFormation hook's function needs: reading the AWS Backup catalog, and
+/// nothing of Config or DynamoDB (a proposed table is read from the request, not the account).
+pub const HOOK_ACTIONS: &[&str] = &[
+    "backup:DescribeRegionSettings",
+    "backup:ListBackupPlans",
+    "backup:GetBackupPlan",
+    "backup:ListBackupSelections",
+    "backup:GetBackupSelection",
+    "backup:ListBackupVaults",
+];
