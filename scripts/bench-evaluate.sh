@@ -5,6 +5,7 @@
 # 100, 1,000 and 10,000 selections). Prints the median and best wall time of RUNS runs each, and
 # peak RSS. Then every --format on gen_snapshot.py 10000 1000 5 (median of 3): asff, junit and
 # sarif include finding each NON_COMPLIANT table's verified fix.
+# Last, check-template on a 1 MB template of 500 tables (benches/gen_template.py).
 # Usage: scripts/bench-evaluate.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,3 +54,18 @@ for format in text json asff junit sarif; do
   sorted=($(printf '%s\n' "${times[@]}" | sort -n))
   printf '%-7s %-10s %s\n' "$format" "${sorted[1]} ms" "$(( $(stat -c %s "$work/out.$format") / 1024 )) KiB"
 done
+
+# check-template: a 1 MB template of 500 tables (benches/gen_template.py) against the
+# 10,000-table, 1,000-selection account (target 1 s).
+python3 benches/gen_template.py 500 > "$work/t500.yaml"
+times=()
+for _ in $(seq "$runs"); do
+  start=$(date +%s%N)
+  "$bin" check-template "$work/t500.yaml" --snapshot "$work/g1000.json" --region us-east-1 \
+    --stack-name shop --format json > /dev/null || [ $? = 3 ]
+  end=$(date +%s%N)
+  times+=($(( (end - start) / 1000000 )))
+done
+sorted=($(printf '%s\n' "${times[@]}" | sort -n))
+echo
+echo "check-template, $(( $(stat -c %s "$work/t500.yaml") / 1024 )) KiB template of 500 tables against gen_snapshot.py 10000 1000 5: median ${sorted[$(( runs / 2 ))]} ms, best ${sorted[0]} ms"
