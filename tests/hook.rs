@@ -193,7 +193,7 @@ async fn a_failed_read_is_an_internal_failure_never_a_verdict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_catalog_too_large_for_one_invocation_is_read_across_in_progress_answers() {
-    // GIVEN 80 selections paced at 20 reads a second, and invocations of 3.5 s (1.5 s to read)
+    // GIVEN 80 selections paced at 20 reads a second, and invocations of 4 s (2 s to read)
     let fake = FakeAws::start().await;
     let selections: Vec<Value> = (0..80)
         .map(|i| {
@@ -213,12 +213,12 @@ async fn a_catalog_too_large_for_one_invocation_is_read_across_in_progress_answe
     // not the selections, the cost.
     fake.set_page_size(1_000);
     let rt = RuntimeApi::start().await;
-    rt.set_deadline(Duration::from_millis(3_500));
+    rt.set_deadline(Duration::from_millis(4_000));
     let child = spawn_lambda(&rt, &fake, &[("BACKUP_READS_PER_SECOND", "20")]);
     let props = json!({"TableName": "app-42"});
-    // WHEN CloudFormation invokes again after each IN_PROGRESS, as it does (at most 3 times)
+    // WHEN CloudFormation invokes again after each IN_PROGRESS, as it does (3 invocations in all)
     let mut statuses = Vec::new();
-    for invocation in 1..=4u64 {
+    for invocation in 1..=3u64 {
         let mut event = request(
             "t1",
             "CREATE_PRE_PROVISION",
@@ -255,6 +255,56 @@ async fn a_catalog_too_large_for_one_invocation_is_read_across_in_progress_answe
         Some("SUCCESS"),
         "{statuses:?}\n{logs}"
     );
-    assert!(statuses.len() <= 4, "{statuses:?}");
+    assert!(statuses.len() <= 3, "{statuses:?}");
     assert_eq!(fake.count("GetBackupSelection"), 80, "{statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_invocation_answers_finally_never_from_part_of_a_catalog() {
+    // GIVEN a catalog that needs more reading than three invocations allow
+    let fake = FakeAws::start().await;
+    let selections: Vec<Value> = (0..200)
+        .map(|i| {
+            json!({"SelectionId": format!("s-{i:03}"), "BackupSelection": {
+            "SelectionName": format!("sel-{i}"), "IamRoleArn": "arn:aws:iam::111122223333:role/b",
+            "Resources": ["arn:aws:dynamodb:*:*:table/*"]}})
+        })
+        .collect();
+    fake.load_snapshot(
+        &json!({"AccountId": "111122223333", "Regions": {"us-east-1": {
+        "ResourceTypeOptInPreference": {"DynamoDB": true},
+        "BackupPlans": [{"BackupPlanId": "p1", "BackupPlanName": "apps", "VersionId": "v1",
+            "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "Default"}],
+            "Selections": selections}],
+        "Tables": []}}}),
+    );
+    fake.set_page_size(1_000);
+    let rt = RuntimeApi::start().await;
+    rt.set_deadline(Duration::from_millis(3_000));
+    let child = spawn_lambda(&rt, &fake, &[("BACKUP_READS_PER_SECOND", "10")]);
+    let mut last = Value::Null;
+    for invocation in 1..=3u64 {
+        let mut event = request(
+            "t1",
+            "CREATE_PRE_PROVISION",
+            "AWS::DynamoDB::Table",
+            "App",
+            json!({"TableName": "app"}),
+        );
+        event["requestContext"] = json!({"invocation": invocation});
+        let id = format!("call-{invocation}");
+        rt.push(&id, event);
+        let outcomes = rt
+            .wait_for(invocation as usize, Duration::from_secs(30))
+            .await;
+        last = answer(&outcomes, &id).clone();
+    }
+    let _ = stop(child).await;
+    // THEN the third says the catalog could not be read, and gives no verdict
+    assert_eq!(last["hookStatus"], "FAILED", "{last}");
+    assert_eq!(last["errorCode"], "InternalFailure", "{last}");
+    assert!(
+        last["message"].as_str().unwrap().contains("catalog"),
+        "{last}"
+    );
 }

@@ -8,7 +8,9 @@
 //!   saying what failed when a read fails, never a verdict.
 //! - A catalog too large to read within the hook's 30 s answers `IN_PROGRESS`: what was read is
 //!   kept in the catalog cache ([`Freshness::Resume`]), so the next invocation goes on from there
-//!   rather than starting again. CloudFormation allows three such answers.
+//!   rather than starting again. CloudFormation invokes a Lambda hook at most three times, so the
+//!   third invocation answers finally: `FAILED` with `InternalFailure` if the catalog is still
+//!   not read, never a verdict from part of it.
 //! - `DELETE_PRE_PROVISION` and other target types: `SUCCESS`, nothing read.
 
 use super::proposed::decide_proposed;
@@ -25,8 +27,10 @@ use tracing::info;
 /// rule's `InputParameters`.
 pub const PARAMETERS_VAR: &str = "HOOK_RULE_PARAMETERS";
 
-/// How many times a hook may answer `IN_PROGRESS` (CloudFormation's limit).
-pub const MAX_IN_PROGRESS: u64 = 3;
+/// How many times CloudFormation invokes a Lambda hook for one operation, at most: it accepts
+/// `IN_PROGRESS` three times, which for a Lambda hook means three invocations in all, so the
+/// last must give a final answer.
+pub const MAX_INVOCATIONS: u64 = 3;
 
 /// Whether an event is a Lambda Hook invocation rather than a Config event, by its shape.
 pub fn is_hook_event(event: &Value) -> bool {
@@ -213,7 +217,7 @@ pub async fn handle_hook(
                     passed.push(line);
                 }
             }
-            Err(Error::WouldNotFinish { what, .. }) if request.invocation <= MAX_IN_PROGRESS => {
+            Err(Error::WouldNotFinish { what, .. }) if request.invocation < MAX_INVOCATIONS => {
                 info!(resource = %request.logical_id, invocation = request.invocation, what = %what, "hook needs another invocation");
                 let mut out = answer(
                     token,

@@ -69,7 +69,9 @@ pub fn decide_proposed(
         // Not reachable without the age parameter; kept total.
         Decision::NeedsRecoveryPoints { coverage, .. } => coverage,
     };
-    let verdict = unknown_tags_matter(verdict, proposed, index);
+    let mut verdict = unknown_tags_matter(verdict, proposed, index);
+    // `explain` walks a snapshot's tables; a table not deployed yet is not one of them.
+    verdict.reason = verdict.reason_without_hint();
     with_name_caveat(verdict, proposed)
 }
 

@@ -141,10 +141,10 @@ pub(crate) enum Command {
         after_help = concat!(
             "Templates in YAML (short-form tags such as !Ref and !Sub) or JSON (cdk synth output), SAM's\n",
             "AWS::Serverless::SimpleTable, and Terraform plans from `terraform show -json` are told apart by content.\n",
-            "A table COMPLIANT only if it is provably protected: a generated name, a parameter with no value\n",
+            "A table is COMPLIANT only if it is provably protected: a generated name, a parameter with no value\n",
             "or a tag known only at deployment is unknown, and the reason says which.\n\n",
             "Examples:\n",
-            "  dynamodb-backup-rule check-template testdata/templates/orders.yaml \\\n",
+            "  dynamodb-backup-rule check-template testdata/templates/shop.yaml \\\n",
             "      --snapshot testdata/snapshots/demo-account.json --region us-east-1 --stack-name shop\n",
             "  terraform show -json plan.out > plan.json\n",
             "  dynamodb-backup-rule check-template plan.json --snapshot account.json --format sarif > checks.sarif\n\n",
