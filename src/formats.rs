@@ -342,6 +342,23 @@ pub fn write_sarif(
             })
         })
         .collect();
+    write_sarif_run(
+        out,
+        results,
+        "DynamoDB table is protected by an AWS Backup plan",
+        "A plan with at least one rule has a selection whose Resources or ListOfTags include the table, whose Conditions hold, whose NotResources do not exclude it, with DynamoDB opted in (or the table type named explicitly).",
+        json!({ "executionSuccessful": true, "endTimeUtc": ctx.timestamp() }),
+    )
+}
+
+/// A SARIF 2.1.0 document of one run of our one rule, with its results.
+pub fn write_sarif_run(
+    out: &mut impl Write,
+    results: Vec<Value>,
+    short: &str,
+    full: &str,
+    invocation: Value,
+) -> io::Result<()> {
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -353,17 +370,14 @@ pub fn write_sarif(
                     "rules": [{
                         "id": CHECK_ID,
                         "name": "DynamoDbTableProtectedByBackupPlan",
-                        "shortDescription": { "text": "DynamoDB table is protected by an AWS Backup plan" },
-                        "fullDescription": { "text": "A plan with at least one rule has a selection whose Resources or ListOfTags include the table, whose Conditions hold, whose NotResources do not exclude it, with DynamoDB opted in (or the table type named explicitly)." },
+                        "shortDescription": { "text": short },
+                        "fullDescription": { "text": full },
                         "helpUri": DOCS_URL,
                         "defaultConfiguration": { "level": "error" },
                     }],
                 }
             },
-            "invocations": [{
-                "executionSuccessful": true,
-                "endTimeUtc": ctx.timestamp(),
-            }],
+            "invocations": [invocation],
             "results": results,
         }],
     });

@@ -300,3 +300,42 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn a_non_compliant_table_gets_a_fix_that_makes_it_compliant_when_applied_to_the_template() {
+    let (_, doc, err) = check(&[
+        "testdata/templates/shop.yaml",
+        "--region",
+        "us-east-1",
+        "--stack-name",
+        "shop",
+    ]);
+    // The generated-name table is tagged env=dev; the fix sets env=prod in its Tags.
+    let scratch = find(&doc, "Scratch", "us-east-1");
+    let fix = scratch["Fix"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{scratch:#} {err}"));
+    assert_eq!(fix, "set in the resource's Tags: {Key: env, Value: prod}");
+    // No fix for a Region without plans; none for a COMPLIANT table.
+    assert!(find(&doc, "Global", "us-west-2")["Fix"].is_null());
+    assert!(find(&doc, "Orders", "us-east-1")["Fix"].is_null());
+
+    // Applied to the template, the fix makes the table COMPLIANT.
+    let text = std::fs::read_to_string("testdata/templates/shop.yaml").unwrap();
+    let fixed = text.replacen("          Value: dev", "          Value: prod", 1);
+    assert_ne!(fixed, text);
+    let dir = tempdir();
+    let file = dir.join("shop.yaml");
+    std::fs::write(&file, fixed).unwrap();
+    let (_, doc, _) = check(&[
+        file.to_str().unwrap(),
+        "--region",
+        "us-east-1",
+        "--stack-name",
+        "shop",
+    ]);
+    assert_eq!(
+        find(&doc, "Scratch", "us-east-1")["ComplianceType"],
+        "COMPLIANT"
+    );
+}

@@ -71,6 +71,18 @@ async fn the_hook_answers_creates_updates_deletes_and_global_tables() {
                 json!({"TableName": "feature-flags-v2", "Tags": [{"Key": "env", "Value": "dev"}]}),
             ),
         ),
+        // The same table with the fix the hook gives for it.
+        (
+            "fixed",
+            request(
+                "t8",
+                "UPDATE_PRE_PROVISION",
+                table,
+                "Flags",
+                json!({"TableName": "feature-flags-v2", "Tags": [{"Key": "env", "Value": "dev"},
+                {"Key": "compliance", "Value": "pci"}]}),
+            ),
+        ),
         // A generated name: the stack is `payments`, so `payments-Ledger-…` is covered by
         // `payments-*` whatever the suffix.
         (
@@ -126,7 +138,13 @@ async fn the_hook_answers_creates_updates_deletes_and_global_tables() {
     let message = uncovered["message"].as_str().unwrap();
     assert!(message.contains("env=prod"), "{message}");
     assert_eq!(uncovered["annotations"][0]["status"], "FAILED");
-    assert!(uncovered["annotations"][0]["remediationMessage"].is_string());
+    // The first verified fix, as a change to the template: a tag added ranks before one that
+    // replaces the table's env=dev. The table with it is protected (the `fixed` request).
+    assert_eq!(
+        uncovered["annotations"][0]["remediationMessage"],
+        "us-east-1: set in the resource's Tags: {Key: compliance, Value: pci}"
+    );
+    assert_eq!(answer(&outcomes, "fixed")["hookStatus"], "SUCCESS");
 
     let generated = answer(&outcomes, "create-generated");
     assert_eq!(generated["hookStatus"], "SUCCESS", "{generated}");
@@ -194,21 +212,10 @@ async fn a_failed_read_is_an_internal_failure_never_a_verdict() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_catalog_too_large_for_one_invocation_is_read_across_in_progress_answers() {
     // GIVEN 80 selections paced at 20 reads a second, and invocations of 4 s (2 s to read)
-    let fake = FakeAws::start().await;
-    let selections: Vec<Value> = (0..80)
-        .map(|i| {
-            json!({"SelectionId": format!("s-{i:03}"), "BackupSelection": {
-            "SelectionName": format!("sel-{i}"), "IamRoleArn": "arn:aws:iam::111122223333:role/b",
-            "Resources": [format!("arn:aws:dynamodb:us-east-1:111122223333:table/app-{i}")]}})
-        })
-        .collect();
-    fake.load_snapshot(&json!({"AccountId": "111122223333", "Regions": {"us-east-1": {
-        "ResourceTypeOptInPreference": {"DynamoDB": true},
-        "BackupVaults": [{"BackupVaultName": "Default", "BackupVaultArn": "arn:aws:backup:us-east-1:111122223333:backup-vault:Default"}],
-        "BackupPlans": [{"BackupPlanId": "p1", "BackupPlanName": "apps", "VersionId": "v1",
-            "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "Default"}],
-            "Selections": selections}],
-        "Tables": []}}}));
+    let fake = one_plan_account(80, |i| {
+        format!("arn:aws:dynamodb:us-east-1:111122223333:table/app-{i}")
+    })
+    .await;
     // AWS lists up to 1,000 selections a page; the fake's default of 2 would make the listing,
     // not the selections, the cost.
     fake.set_page_size(1_000);
@@ -262,22 +269,7 @@ async fn a_catalog_too_large_for_one_invocation_is_read_across_in_progress_answe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_last_invocation_answers_finally_never_from_part_of_a_catalog() {
     // GIVEN a catalog that needs more reading than three invocations allow
-    let fake = FakeAws::start().await;
-    let selections: Vec<Value> = (0..200)
-        .map(|i| {
-            json!({"SelectionId": format!("s-{i:03}"), "BackupSelection": {
-            "SelectionName": format!("sel-{i}"), "IamRoleArn": "arn:aws:iam::111122223333:role/b",
-            "Resources": ["arn:aws:dynamodb:*:*:table/*"]}})
-        })
-        .collect();
-    fake.load_snapshot(
-        &json!({"AccountId": "111122223333", "Regions": {"us-east-1": {
-        "ResourceTypeOptInPreference": {"DynamoDB": true},
-        "BackupPlans": [{"BackupPlanId": "p1", "BackupPlanName": "apps", "VersionId": "v1",
-            "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "Default"}],
-            "Selections": selections}],
-        "Tables": []}}}),
-    );
+    let fake = one_plan_account(200, |_| "arn:aws:dynamodb:*:*:table/*".to_string()).await;
     fake.set_page_size(1_000);
     let rt = RuntimeApi::start().await;
     rt.set_deadline(Duration::from_millis(3_000));
@@ -307,4 +299,24 @@ async fn the_last_invocation_answers_finally_never_from_part_of_a_catalog() {
         last["message"].as_str().unwrap().contains("catalog"),
         "{last}"
     );
+}
+
+/// A fake account whose one plan has `n` selections, selection `i` naming `resource(i)`.
+async fn one_plan_account(n: usize, resource: impl Fn(usize) -> String) -> FakeAws {
+    let fake = FakeAws::start().await;
+    let selections: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"SelectionId": format!("s-{i:03}"), "BackupSelection": {
+            "SelectionName": format!("sel-{i}"), "IamRoleArn": "arn:aws:iam::111122223333:role/b",
+            "Resources": [resource(i)]}})
+        })
+        .collect();
+    fake.load_snapshot(&json!({"AccountId": "111122223333", "Regions": {"us-east-1": {
+        "ResourceTypeOptInPreference": {"DynamoDB": true},
+        "BackupVaults": [{"BackupVaultName": "Default", "BackupVaultArn": "arn:aws:backup:us-east-1:111122223333:backup-vault:Default"}],
+        "BackupPlans": [{"BackupPlanId": "p1", "BackupPlanName": "apps", "VersionId": "v1",
+            "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "Default"}],
+            "Selections": selections}],
+        "Tables": []}}}));
+    fake
 }

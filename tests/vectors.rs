@@ -158,10 +158,10 @@ fn every_coverage_vector_matches_verdict_and_covering_set() {
     );
 }
 
-#[test]
-fn bundled_vectors_are_identical_to_the_shared_copy() {
-    // A user's clone has no ../shared; where it exists (CI, developers), the copy must match.
-    let shared = repo_path("../shared/vectors/coverage-vectors.json");
+/// A bundled copy must equal the shared one where both exist (CI, developers); a user's clone
+/// has no ../shared.
+fn assert_same_as_shared(ours: &str, shared: &str) {
+    let shared = repo_path(shared);
     let Ok(upstream) = std::fs::read(&shared) else {
         eprintln!(
             "note: {} not present; skipping the comparison",
@@ -169,29 +169,24 @@ fn bundled_vectors_are_identical_to_the_shared_copy() {
         );
         return;
     };
-    let ours = std::fs::read(repo_path("testdata/coverage-vectors.json")).expect("bundled copy");
+    let bundled = std::fs::read(repo_path(ours)).expect("bundled copy");
     assert!(
-        ours == upstream,
-        "testdata/coverage-vectors.json differs from {}",
+        bundled == upstream,
+        "{ours} differs from {}",
         shared.display()
+    );
+}
+
+#[test]
+fn bundled_vectors_are_identical_to_the_shared_copy() {
+    assert_same_as_shared(
+        "testdata/coverage-vectors.json",
+        "../shared/vectors/coverage-vectors.json",
     );
 }
 
 #[test]
 fn bundled_benchmark_generator_is_identical_to_the_shared_copy() {
     // The benchmarks run benches/gen_snapshot.py; the targets are set on the shared one.
-    let shared = repo_path("../shared/bench/gen_snapshot.py");
-    let Ok(upstream) = std::fs::read(&shared) else {
-        eprintln!(
-            "note: {} not present; skipping the comparison",
-            shared.display()
-        );
-        return;
-    };
-    let ours = std::fs::read(repo_path("benches/gen_snapshot.py")).expect("bundled copy");
-    assert!(
-        ours == upstream,
-        "benches/gen_snapshot.py differs from {}",
-        shared.display()
-    );
+    assert_same_as_shared("benches/gen_snapshot.py", "../shared/bench/gen_snapshot.py");
 }

@@ -63,7 +63,18 @@ async fn handle(
             + remaining
                 .saturating_sub(Duration::from_secs(2))
                 .min(HOOK_BUDGET);
-        return Ok(hook::handle_hook(&request, hook_params, env, None, finish_by).await);
+        let fix = |table: &dynamodb_backup_rule::model::Table,
+                   catalog: &dynamodb_backup_rule::model::RegionCatalog| {
+            let mut params = hook_params.clone();
+            params.policy.recovery_point_age_hours = None;
+            dynamodb_backup_rule::remedy::proposed::proposed_fix(
+                &params,
+                table,
+                catalog,
+                chrono::Utc::now(),
+            )
+        };
+        return Ok(hook::handle_hook(&request, hook_params, env, None, finish_by, &fix).await);
     }
     let caller = Caller {
         account: part(4),

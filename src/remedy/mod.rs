@@ -12,6 +12,7 @@
 
 pub mod calls;
 pub mod candidates;
+pub mod proposed;
 pub mod render;
 pub mod verify;
 

@@ -2,7 +2,7 @@
 //! (with the file and line, so code scanning annotates the pull request) and JUnit.
 
 use crate::coverage::Compliance;
-use crate::formats::{kind_name, xml, CHECK_ID, DOCS_URL, TOOL};
+use crate::formats::{kind_name, write_sarif_run, xml, CHECK_ID, TOOL};
 use crate::rule::proposed::Checked;
 use crate::template::{Known, ProposedName};
 use serde_json::{json, Value};
@@ -48,7 +48,7 @@ pub fn write_checked_json(out: &mut impl Write, checked: &[Checked]) -> io::Resu
                 "CoveredBy": c.verdict.covered_by,
                 "File": c.file,
                 "Line": c.proposed.line,
-                "Fix": Value::Null,
+                "Fix": c.fix,
             })
         })
         .collect();
@@ -126,30 +126,13 @@ pub fn write_checked_sarif(out: &mut impl Write, checked: &[Checked]) -> io::Res
             })
         })
         .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": TOOL,
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "rules": [{
-                        "id": CHECK_ID,
-                        "name": "DynamoDbTableProtectedByBackupPlan",
-                        "shortDescription": { "text": "DynamoDB table will be protected by an AWS Backup plan" },
-                        "fullDescription": { "text": "Judged before deployment against the account's AWS Backup plans and selections: the table's name, Region and tags as the template or plan sets them. Unknown values are never taken as protection." },
-                        "helpUri": DOCS_URL,
-                        "defaultConfiguration": { "level": "error" },
-                    }],
-                }
-            },
-            "invocations": [{ "executionSuccessful": true }],
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    write_sarif_run(
+        out,
+        results,
+        "DynamoDB table will be protected by an AWS Backup plan",
+        "Judged before deployment against the account's AWS Backup plans and selections: the table's name, Region and tags as the template or plan sets them. Unknown values are never taken as protection.",
+        json!({ "executionSuccessful": true }),
+    )
 }
 
 /// JUnit XML: one suite per file, one case per table and Region.

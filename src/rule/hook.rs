@@ -13,9 +13,10 @@
 //!   not read, never a verdict from part of it.
 //! - `DELETE_PRE_PROVISION` and other target types: `SUCCESS`, nothing read.
 
-use super::proposed::decide_proposed;
+use super::proposed::{decide_proposed, table_of};
 use crate::coverage::{CatalogIndex, Compliance};
 use crate::error::Error;
+use crate::model::{RegionCatalog, Table};
 use crate::params::RuleParameters;
 use crate::ports::{BackupCatalog, Freshness, Scope};
 use crate::template::{from_hook_properties, Context, Known, ProposedTable};
@@ -151,6 +152,11 @@ fn answer(token: &str, status: &str, code: Option<&str>, message: String) -> Val
     out
 }
 
+/// Finds the first verified fix of a NON_COMPLIANT proposed table, said as a change to make;
+/// the Lambda passes `remedy::proposed::proposed_fix` (the decision layer does not depend on
+/// remediation).
+pub type FixFinder<'a> = &'a (dyn Fn(&Table, &RegionCatalog) -> Option<String> + Sync);
+
 /// Answers one hook invocation. `finish_by` bounds the catalog reads (the hook waits 30 s).
 pub async fn handle_hook(
     request: &HookRequest,
@@ -158,6 +164,7 @@ pub async fn handle_hook(
     env: &impl BackupCatalog,
     role_arn: Option<String>,
     finish_by: Instant,
+    fix: FixFinder<'_>,
 ) -> Value {
     let token = request.client_request_token.as_str();
     let judged = ["CREATE_PRE_PROVISION", "UPDATE_PRE_PROVISION"];
@@ -197,6 +204,7 @@ pub async fn handle_hook(
     };
     let mut failed: Vec<String> = Vec::new();
     let mut passed: Vec<String> = Vec::new();
+    let mut fixes: Vec<String> = Vec::new();
     for table in &tables {
         match judge(
             table,
@@ -205,10 +213,12 @@ pub async fn handle_hook(
             &request.account,
             role_arn.clone(),
             finish_by,
+            fix,
         )
         .await
         {
-            Ok((region, compliance, reason)) => {
+            Ok((region, compliance, reason, found)) => {
+                fixes.extend(found.map(|f| format!("{region}: {f}")));
                 info!(resource = %request.logical_id, region = %region, compliance = compliance.as_str(), reason = %reason, "hook verdict");
                 let line = format!("{region}: {reason}");
                 if compliance == Compliance::NonCompliant {
@@ -265,13 +275,17 @@ pub async fn handle_hook(
         "annotationName": "DynamoDbTableProtectedByBackupPlan",
         "status": "FAILED",
         "statusMessage": failed.join("; ").chars().take(1_024).collect::<String>(),
-        "remediationMessage": "Give the table the tags or name an AWS Backup selection of this account covers (run `dynamodb-backup-rule check-template` on the template, and `remediate` for account-side changes), or add a selection for it.",
+        "remediationMessage": if fixes.is_empty() {
+            "No single change was verified to protect it; run `dynamodb-backup-rule check-template` on the template and `remediate` on the account for the options.".to_string()
+        } else {
+            fixes.join("; ").chars().take(1_024).collect::<String>()
+        },
         "severityLevel": "HIGH",
     }]);
     out
 }
 
-/// One table's verdict in its Region.
+/// One table's verdict in its Region, and its first verified fix when NON_COMPLIANT.
 async fn judge(
     table: &ProposedTable,
     params: &RuleParameters,
@@ -279,7 +293,8 @@ async fn judge(
     account: &str,
     role_arn: Option<String>,
     finish_by: Instant,
-) -> Result<(String, Compliance, String), Error> {
+    fix: FixFinder<'_>,
+) -> Result<(String, Compliance, String, Option<String>), Error> {
     let region = match &table.region {
         Known::Value(r) => r.clone(),
         Known::Unknown(why) => {
@@ -287,6 +302,7 @@ async fn judge(
                 "(unknown Region)".into(),
                 Compliance::NonCompliant,
                 format!("not proven covered: the Region is not known ({why})"),
+                None,
             ))
         }
     };
@@ -300,5 +316,8 @@ async fn judge(
         .await?;
     let index = CatalogIndex::new(&catalog);
     let verdict = decide_proposed(params, table, account, &index);
-    Ok((region, verdict.compliance, verdict.reason))
+    let found = (verdict.compliance == Compliance::NonCompliant)
+        .then(|| fix(&table_of(table, account, &region), &catalog))
+        .flatten();
+    Ok((region, verdict.compliance, verdict.reason, found))
 }

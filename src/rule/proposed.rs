@@ -26,14 +26,8 @@ pub fn region_of(proposed: &ProposedTable) -> Result<&str, String> {
     }
 }
 
-/// Decides a proposed table against its Region's catalog (`index`), in `account`.
-pub fn decide_proposed(
-    params: &RuleParameters,
-    proposed: &ProposedTable,
-    account: &str,
-    index: &CatalogIndex<'_>,
-) -> Verdict {
-    let region = index.catalog.region.as_str();
+/// The table model of a proposed table in `region`: what the engine decides.
+pub fn table_of(proposed: &ProposedTable, account: &str, region: &str) -> Table {
     let (name, generated) = match &proposed.name {
         ProposedName::Known(n) => (n.clone(), false),
         ProposedName::Generated { start } => (start.clone().unwrap_or_default(), true),
@@ -41,7 +35,7 @@ pub fn decide_proposed(
         ProposedName::Unknown(_) => (String::new(), true),
     };
     let partition = partition_of_region(region);
-    let table = Table {
+    Table {
         arn: TableArn {
             arn: format!("arn:{partition}:dynamodb:{region}:{account}:table/{name}"),
             partition: partition.to_string(),
@@ -61,7 +55,17 @@ pub fn decide_proposed(
             })
             .collect::<Tags>(),
         generated_name: generated,
-    };
+    }
+}
+
+/// Decides a proposed table against its Region's catalog (`index`), in `account`.
+pub fn decide_proposed(
+    params: &RuleParameters,
+    proposed: &ProposedTable,
+    account: &str,
+    index: &CatalogIndex<'_>,
+) -> Verdict {
+    let table = table_of(proposed, account, &index.catalog.region);
     let mut params = params.clone();
     params.policy.recovery_point_age_hours = None;
     let verdict = match decide(&params, &table, index) {
@@ -186,6 +190,9 @@ pub struct Checked {
     pub proposed: ProposedTable,
     /// Its verdict: NON_COMPLIANT with the reason when its Region is not known.
     pub verdict: Verdict,
+    /// The first verified fix of a NON_COMPLIANT table, when the caller looked for one
+    /// (`remedy::proposed::proposed_fix`; the decision layer does not depend on remediation).
+    pub fix: Option<String>,
 }
 
 /// Decides every proposed table against the snapshot's catalogs, building each Region's index
@@ -228,6 +235,7 @@ pub fn check_all(
                 file: file.clone(),
                 proposed,
                 verdict,
+                fix: None,
             });
         }
     }

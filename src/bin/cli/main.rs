@@ -522,7 +522,39 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                     dynamodb_backup_rule::template::parse(file, text, &ctx)?,
                 ));
             }
-            let checked = rule::proposed::check_all(&params, proposed, &snapshot)?;
+            let mut checked = rule::proposed::check_all(&params, proposed, &snapshot)?;
+            // Each NON_COMPLIANT table's first verified fix, Region by Region.
+            let mut fix_params = params.clone();
+            fix_params.policy.recovery_point_age_hours = None;
+            let now = as_of(&snapshot);
+            for r in &snapshot.regions {
+                let region = r.catalog.region.as_str();
+                let wanted: Vec<usize> = (0..checked.len())
+                    .filter(|&i| {
+                        checked[i].verdict.compliance == Compliance::NonCompliant
+                            && checked[i].proposed.region
+                                == dynamodb_backup_rule::template::Known::Value(region.to_string())
+                    })
+                    .collect();
+                if wanted.is_empty() {
+                    continue;
+                }
+                let tables: Vec<_> = wanted
+                    .iter()
+                    .map(|&i| {
+                        rule::proposed::table_of(&checked[i].proposed, &snapshot.account_id, region)
+                    })
+                    .collect();
+                let fixes = dynamodb_backup_rule::remedy::proposed::proposed_fixes(
+                    &fix_params,
+                    &tables,
+                    &r.catalog,
+                    now,
+                );
+                for (i, fix) in wanted.into_iter().zip(fixes) {
+                    checked[i].fix = fix;
+                }
+            }
             match format {
                 CheckFormat::Text => report::write_checked_text(out, &checked),
                 CheckFormat::Json => report::write_checked_json(out, &checked),

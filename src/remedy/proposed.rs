@@ -1,0 +1,92 @@
+//! The first verified fix for tables a template proposes, said as a change to the template where
+//! one will do (tags to set in the resource's `Tags`), else as the account change. Found the way
+//! every fix is: candidates verified by deciding the table again with the change applied
+//! ([`super::first_fixes`]), on a Region that holds the proposed tables instead of the account's.
+
+use super::calls::Call;
+use super::{first_fixes, Action};
+use crate::model::{RegionCatalog, RegionSnapshot, Table};
+use crate::params::RuleParameters;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// The first verified fix for one table (as `rule::proposed::table_of` builds it), or `None`
+/// when no candidate verifies.
+pub fn proposed_fix(
+    params: &RuleParameters,
+    table: &Table,
+    catalog: &RegionCatalog,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    proposed_fixes(params, std::slice::from_ref(table), catalog, now)
+        .pop()
+        .flatten()
+}
+
+/// The first verified fix for each table of one Region, in order. The tables are remediated
+/// together (one copy of the catalog, one index); a table whose ARN another one shares is
+/// remediated alone, so no fix is given to the wrong one.
+pub fn proposed_fixes(
+    params: &RuleParameters,
+    tables: &[Table],
+    catalog: &RegionCatalog,
+    now: DateTime<Utc>,
+) -> Vec<Option<String>> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for t in tables {
+        *count.entry(t.arn.arn.as_str()).or_default() += 1;
+    }
+    let (unique, shared): (Vec<&Table>, Vec<&Table>) =
+        tables.iter().partition(|t| count[t.arn.arn.as_str()] == 1);
+    let remediate = |tables: Vec<Table>| -> HashMap<String, String> {
+        let region = RegionSnapshot {
+            catalog: catalog.clone(),
+            tables,
+            recovery_points: Default::default(),
+        };
+        first_fixes(&region, params, now, None)
+            .into_iter()
+            .filter_map(|r| Some((r.resource_arn.clone(), said(r.first_verified()?))))
+            .collect()
+    };
+    let mut found = if unique.is_empty() {
+        HashMap::new()
+    } else {
+        remediate(unique.into_iter().cloned().collect())
+    };
+    let mut alone: HashMap<*const Table, Option<String>> = HashMap::new();
+    for t in shared {
+        let fix = remediate(vec![t.clone()]).remove(&t.arn.arn);
+        alone.insert(t as *const Table, fix);
+    }
+    tables
+        .iter()
+        .map(|t| match alone.remove(&(t as *const Table)) {
+            Some(fix) => fix,
+            None => found.remove(&t.arn.arn),
+        })
+        .collect()
+}
+
+/// An action as a change to make: tags in the template, or the account change.
+fn said(action: &Action) -> String {
+    let tags: Option<Vec<String>> = action
+        .calls
+        .iter()
+        .map(|c| match c {
+            Call::TagResource { tags, .. } => Some(
+                tags.iter()
+                    .map(|(k, v)| format!("{{Key: {k}, Value: {v}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            _ => None,
+        })
+        .collect();
+    match tags {
+        Some(tags) if !tags.is_empty() => {
+            format!("set in the resource's Tags: {}", tags.join(", "))
+        }
+        _ => format!("in the account: {}", action.description),
+    }
+}
