@@ -607,3 +607,56 @@ async fn common_aws_failures_each_get_one_actionable_line() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_template_reads_the_live_account_read_only_and_agrees_with_the_snapshot() {
+    // GIVEN the demo account behind the fake endpoint
+    let fake = FakeAws::start().await;
+    fake.load_snapshot(&demo_snapshot());
+    let args = [
+        "check-template",
+        "testdata/templates/shop.yaml",
+        "--region",
+        "us-east-1",
+        "--stack-name",
+        "shop",
+        "--format",
+        "json",
+    ];
+    // WHEN the template is checked without a snapshot
+    let live = cli_with(&fake, &args).await;
+    assert_eq!(live.status.code(), Some(3), "{}", text(&live.stderr));
+    // THEN it read only the Regions the tables would be in, wrote nothing, and the verdicts are
+    // those of the captured account
+    let writes = fake.writes();
+    assert!(writes.is_empty(), "{writes:?}");
+    let mut offline = args.to_vec();
+    offline.extend_from_slice(&["--snapshot", "testdata/snapshots/demo-account.json"]);
+    let offline = crate::util::cli(&offline);
+    let verdicts = |o: &[u8]| -> Vec<(String, String, String)> {
+        let doc: serde_json::Value = serde_json::from_slice(o).expect("JSON");
+        doc["Evaluations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["Resource"].as_str().unwrap().to_string(),
+                    e["Region"].as_str().unwrap().to_string(),
+                    e["ComplianceType"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&live.stdout), verdicts(&offline.stdout));
+    let regions: std::collections::BTreeSet<String> = fake
+        .log()
+        .iter()
+        .filter(|l| l.service == "backup")
+        .map(|l| l.region.clone())
+        .collect();
+    assert_eq!(
+        regions.into_iter().collect::<Vec<_>>(),
+        vec!["eu-west-1", "us-east-1", "us-west-2"]
+    );
+}
