@@ -87,6 +87,59 @@ fn said(action: &Action) -> String {
         Some(tags) if !tags.is_empty() => {
             format!("set in the resource's Tags: {}", tags.join(", "))
         }
+        // The command is the one `remediate` prints: rendered by the shell-safe renderer.
+        _ if !action.command.is_empty() => {
+            format!("in the account: {}: {}", action.description, action.command)
+        }
         _ => format!("in the account: {}", action.description),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remedy::Kind;
+
+    fn action(calls: Vec<Call>, command: &str) -> Action {
+        Action {
+            kind: Kind::TagResource,
+            description: "do it".into(),
+            calls,
+            command: command.into(),
+            snippet: None,
+            verified: true,
+            not_verified_because: None,
+            affects: 1,
+            affects_tables: Vec::new(),
+            doubled: Vec::new(),
+            preconditions: Vec::new(),
+            bypasses: None,
+            overwrites: false,
+            covered_by: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn tags_are_said_as_a_template_change_and_the_rest_as_the_account_command() {
+        let tag = Call::TagResource {
+            resource_arn: "arn:aws:dynamodb:us-east-1:111122223333:table/t".into(),
+            tags: vec![
+                ("backup".into(), "daily".into()),
+                ("env".into(), "prod".into()),
+            ],
+        };
+        assert_eq!(
+            said(&action(vec![tag], "aws dynamodb tag-resource ...")),
+            "set in the resource's Tags: {Key: backup, Value: daily}, {Key: env, Value: prod}"
+        );
+        let delete = Call::DeleteBackupSelection {
+            plan_id: "p".into(),
+            selection_id: "s".into(),
+        };
+        assert_eq!(
+            said(&action(vec![delete.clone()], "aws backup delete-backup-selection --backup-plan-id p --selection-id s")),
+            "in the account: do it: aws backup delete-backup-selection --backup-plan-id p --selection-id s"
+        );
+        assert_eq!(said(&action(vec![delete], "")), "in the account: do it");
     }
 }
