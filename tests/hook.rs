@@ -226,13 +226,7 @@ async fn a_catalog_too_large_for_one_invocation_is_read_across_in_progress_answe
     // WHEN CloudFormation invokes again after each IN_PROGRESS, as it does (3 invocations in all)
     let mut statuses = Vec::new();
     for invocation in 1..=3u64 {
-        let mut event = request(
-            "t1",
-            "CREATE_PRE_PROVISION",
-            "AWS::DynamoDB::Table",
-            "App",
-            props.clone(),
-        );
+        let mut event = create_app(props.clone());
         event["requestContext"] =
             json!({"invocation": invocation, "callbackContext": {"invocation": invocation - 1}});
         let id = format!("call-{invocation}");
@@ -276,13 +270,7 @@ async fn the_last_invocation_answers_finally_never_from_part_of_a_catalog() {
     let child = spawn_lambda(&rt, &fake, &[("BACKUP_READS_PER_SECOND", "10")]);
     let mut last = Value::Null;
     for invocation in 1..=3u64 {
-        let mut event = request(
-            "t1",
-            "CREATE_PRE_PROVISION",
-            "AWS::DynamoDB::Table",
-            "App",
-            json!({"TableName": "app"}),
-        );
+        let mut event = create_app(json!({"TableName": "app"}));
         event["requestContext"] = json!({"invocation": invocation});
         let id = format!("call-{invocation}");
         rt.push(&id, event);
@@ -319,4 +307,15 @@ async fn one_plan_account(n: usize, resource: impl Fn(usize) -> String) -> FakeA
             "Selections": selections}],
         "Tables": []}}}));
     fake
+}
+
+/// A create request for the table `App`.
+fn create_app(props: Value) -> Value {
+    request(
+        "t1",
+        "CREATE_PRE_PROVISION",
+        "AWS::DynamoDB::Table",
+        "App",
+        props,
+    )
 }

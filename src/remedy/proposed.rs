@@ -101,22 +101,10 @@ mod tests {
     use crate::remedy::Kind;
 
     fn action(calls: Vec<Call>, command: &str) -> Action {
-        Action {
-            kind: Kind::TagResource,
-            description: "do it".into(),
-            calls,
-            command: command.into(),
-            snippet: None,
-            verified: true,
-            not_verified_because: None,
-            affects: 1,
-            affects_tables: Vec::new(),
-            doubled: Vec::new(),
-            preconditions: Vec::new(),
-            bypasses: None,
-            overwrites: false,
-            covered_by: Vec::new(),
-        }
+        let mut a = crate::remedy::candidates::action(Kind::TagResource, "do it".into(), calls);
+        a.command = command.into();
+        a.verified = true;
+        a
     }
 
     #[test]
