@@ -626,8 +626,8 @@ async fn check_template_reads_the_live_account_read_only_and_agrees_with_the_sna
     // WHEN the template is checked without a snapshot
     let live = cli_with(&fake, &args).await;
     assert_eq!(live.status.code(), Some(3), "{}", text(&live.stderr));
-    // THEN it read only the Regions the tables would be in, wrote nothing, and the verdicts are
-    // those of the captured account
+    // THEN it read only the catalogs of the Regions the tables would be in, wrote nothing, and
+    // the verdicts are those of the captured account
     let writes = fake.writes();
     assert!(writes.is_empty(), "{writes:?}");
     let mut offline = args.to_vec();
@@ -658,5 +658,16 @@ async fn check_template_reads_the_live_account_read_only_and_agrees_with_the_sna
     assert_eq!(
         regions.into_iter().collect::<Vec<_>>(),
         vec!["eu-west-1", "us-east-1", "us-west-2"]
+    );
+    // Only the AWS Backup catalogs (and who the credentials are): no table is listed or read.
+    let other: std::collections::BTreeSet<String> = fake
+        .log()
+        .iter()
+        .filter(|l| l.service != "backup")
+        .map(|l| l.op.clone())
+        .collect();
+    assert_eq!(
+        other.into_iter().collect::<Vec<_>>(),
+        vec!["GetCallerIdentity"]
     );
 }

@@ -70,3 +70,34 @@ pub(crate) fn points_wanted(params: &RuleParameters) -> Option<&RuleParameters> 
 
 /// `--quiet`: no progress lines.
 pub(crate) static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Reads only the AWS Backup catalogs of the given Regions, as a snapshot without tables: what
+/// `check-template` judges proposed tables against (the account's own tables are not needed).
+pub(crate) fn catalogs(given: Vec<String>) -> Result<Snapshot, Error> {
+    use dynamodb_backup_rule::model::RegionSnapshot;
+    use dynamodb_backup_rule::ports::{BackupCatalog, Freshness, Scope};
+    runtime()?.block_on(async {
+        let env = AwsEnv::from_env(Settings::from_env()?).await;
+        let regions = regions(&env, given)?;
+        let account = env.caller_account().await?;
+        let mut out = Vec::new();
+        for region in regions {
+            let scope = Scope {
+                account: account.clone(),
+                region,
+                role_arn: None,
+            };
+            let catalog = env.region_catalog(&scope, Freshness::Cached, None).await?;
+            out.push(RegionSnapshot {
+                catalog: (*catalog).clone(),
+                tables: Vec::new(),
+                recovery_points: Default::default(),
+            });
+        }
+        Ok(Snapshot {
+            account_id: account,
+            captured_at: None,
+            regions: out,
+        })
+    })
+}

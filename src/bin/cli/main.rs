@@ -511,7 +511,8 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                             }
                         }
                     }
-                    capture(wanted, None)?
+                    // Only the catalogs: the account's tables do not decide a proposed one.
+                    live::catalogs(wanted)?
                 }
             };
             ctx.account = Some(snapshot.account_id.clone());
