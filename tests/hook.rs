@@ -142,7 +142,7 @@ async fn the_hook_answers_creates_updates_deletes_and_global_tables() {
     // replaces the table's env=dev. The table with it is protected (the `fixed` request).
     assert_eq!(
         uncovered["annotations"][0]["remediationMessage"],
-        "us-east-1: set in the resource's Tags: {Key: compliance, Value: pci}"
+        r#"us-east-1: set in the resource's Tags: {Key: "compliance", Value: "pci"}"#
     );
     assert_eq!(answer(&outcomes, "fixed")["hookStatus"], "SUCCESS");
 

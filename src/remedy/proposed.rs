@@ -68,6 +68,13 @@ pub fn proposed_fixes(
         .collect()
 }
 
+/// A tag key or value as a YAML (and JSON) double-quoted scalar: the text comes from a
+/// selection read from AWS, and may hold `:`, `,`, `}`, quotes or control characters that
+/// would otherwise change what a pasted entry means.
+fn quoted(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
 /// An action as a change to make: tags in the template, or the account change.
 fn said(action: &Action) -> String {
     let tags: Option<Vec<String>> = action
@@ -76,7 +83,7 @@ fn said(action: &Action) -> String {
         .map(|c| match c {
             Call::TagResource { tags, .. } => Some(
                 tags.iter()
-                    .map(|(k, v)| format!("{{Key: {k}, Value: {v}}}"))
+                    .map(|(k, v)| format!("{{Key: {}, Value: {}}}", quoted(k), quoted(v)))
                     .collect::<Vec<_>>()
                     .join(", "),
             ),
@@ -118,8 +125,21 @@ mod tests {
         };
         assert_eq!(
             said(&action(vec![tag], "aws dynamodb tag-resource ...")),
-            "set in the resource's Tags: {Key: backup, Value: daily}, {Key: env, Value: prod}"
+            r#"set in the resource's Tags: {Key: "backup", Value: "daily"}, {Key: "env", Value: "prod"}"#
         );
+        // A value that would end the entry or the line is quoted, and reads back as itself.
+        let hostile = "a, b}: \"x\"\n- {Key: y";
+        let text = said(&action(
+            vec![Call::TagResource {
+                resource_arn: "arn:aws:dynamodb:us-east-1:111122223333:table/t".into(),
+                tags: vec![("k".into(), hostile.into())],
+            }],
+            "",
+        ));
+        assert!(!text.contains('\n'), "{text}");
+        let entry = text.trim_start_matches("set in the resource's Tags: ");
+        let back: serde_norway::Value = serde_norway::from_str(entry).expect("a YAML mapping");
+        assert_eq!(back["Value"].as_str(), Some(hostile));
         let delete = Call::DeleteBackupSelection {
             plan_id: "p".into(),
             selection_id: "s".into(),
