@@ -54,6 +54,9 @@ pub enum Error {
         file: String,
         /// What is wrong, with where (a JSON path or a YAML position) when known.
         problem: String,
+        /// The JSON or YAML parser's error, when that is what found it.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// A command-line flag is missing or has a bad value.

@@ -315,7 +315,10 @@ fn a_non_compliant_table_gets_a_fix_that_makes_it_compliant_when_applied_to_the_
     let fix = scratch["Fix"]
         .as_str()
         .unwrap_or_else(|| panic!("{scratch:#} {err}"));
-    assert_eq!(fix, r#"set in the resource's Tags: {Key: "env", Value: "prod"}"#);
+    assert_eq!(
+        fix,
+        r#"set in the resource's Tags: {Key: "env", Value: "prod"}"#
+    );
     // No fix for a Region without plans; none for a COMPLIANT table.
     assert!(find(&doc, "Global", "us-west-2")["Fix"].is_null());
     assert!(find(&doc, "Orders", "us-east-1")["Fix"].is_null());

@@ -72,11 +72,16 @@ pub fn parse(file: &str, text: &str, ctx: &Context) -> Result<Vec<ProposedTable>
     let invalid = |problem: String| Error::InvalidTemplate {
         file: file.to_string(),
         problem,
+        source: None,
     };
     if text.trim().is_empty() {
         return Err(invalid("the file is empty".into()));
     }
-    let doc = to_json(text).map_err(invalid)?;
+    let doc = to_json(text).map_err(|(problem, source)| Error::InvalidTemplate {
+        file: file.to_string(),
+        problem,
+        source,
+    })?;
     match kind(&doc) {
         Kind::TerraformPlan => parse_terraform_plan(&doc, ctx).map_err(invalid),
         Kind::CloudFormation => parse_cloudformation(&doc, text, ctx).map_err(invalid),
@@ -94,15 +99,23 @@ pub fn kind(doc: &serde_json::Value) -> Kind {
     }
 }
 
+/// What a template could not be read as, and the parser's error when a parser found it.
+type Unreadable = (String, Option<Box<dyn std::error::Error + Send + Sync>>);
+
 /// JSON, or YAML with CloudFormation's short-form tags (`!Ref X` becomes `{"Ref": "X"}`,
 /// `!Sub s` becomes `{"Fn::Sub": "s"}`), as one JSON value.
-fn to_json(text: &str) -> Result<serde_json::Value, String> {
+fn to_json(text: &str) -> Result<serde_json::Value, Unreadable> {
     if text.trim_start().starts_with('{') {
-        return serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"));
+        return serde_json::from_str(text)
+            .map_err(|e| (format!("not valid JSON: {e}"), Some(Box::new(e) as _)));
     }
-    let yaml: serde_norway::Value =
-        serde_norway::from_str(text).map_err(|e| format!("not valid YAML or JSON: {e}"))?;
-    yaml_to_json(yaml)
+    let yaml: serde_norway::Value = serde_norway::from_str(text).map_err(|e| {
+        (
+            format!("not valid YAML or JSON: {e}"),
+            Some(Box::new(e) as _),
+        )
+    })?;
+    yaml_to_json(yaml).map_err(|problem| (problem, None))
 }
 
 fn yaml_to_json(v: serde_norway::Value) -> Result<serde_json::Value, String> {
@@ -151,4 +164,27 @@ fn yaml_to_json(v: serde_norway::Value) -> Result<serde_json::Value, String> {
             serde_json::json!({ key: value })
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_no_parser_can_read_keeps_the_parsers_error_as_its_source() {
+        for (text, parser) in [
+            ("Resources: [unclosed\n", "YAML"),
+            ("{\"Resources\": ", "JSON"),
+        ] {
+            let err = parse("t.yaml", text, &Context::default()).unwrap_err();
+            assert!(err.to_string().starts_with("t.yaml: not valid"), "{err}");
+            assert!(err.is_bad_input());
+            let source =
+                std::error::Error::source(&err).unwrap_or_else(|| panic!("{parser}: no source"));
+            assert!(!source.to_string().is_empty());
+        }
+        // A shape problem found after parsing has no parser error to keep.
+        let err = parse("t.yaml", "just: text\n", &Context::default()).unwrap_err();
+        assert!(std::error::Error::source(&err).is_none(), "{err}");
+    }
 }
