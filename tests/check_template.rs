@@ -342,3 +342,21 @@ fn a_non_compliant_table_gets_a_fix_that_makes_it_compliant_when_applied_to_the_
         "COMPLIANT"
     );
 }
+
+#[test]
+fn the_account_id_is_known_from_the_snapshot() {
+    let dir = tempdir();
+    let file = dir.join("account.yaml");
+    std::fs::write(
+        &file,
+        "Resources:\n  Ledger:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: !Sub \"${AWS::AccountId}-ledger\"\n  Other:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: other\n",
+    )
+    .unwrap();
+    let (_, doc, err) = check(&[file.to_str().unwrap(), "--region", "us-east-1"]);
+    assert_eq!(
+        find(&doc, "Ledger", "us-east-1")["TableName"],
+        "111122223333-ledger",
+        "{err}"
+    );
+    assert_eq!(find(&doc, "Other", "us-east-1")["TableName"], "other");
+}

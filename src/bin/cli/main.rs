@@ -486,7 +486,6 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                     }
                 }
             }
-            // Read every file before any account: bad input fails fast and reads nothing.
             let mut ctx = dynamodb_backup_rule::template::Context {
                 stack_name,
                 region,
@@ -497,17 +496,25 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                 .iter()
                 .map(|f| Ok((f.display().to_string(), read_text(f)?)))
                 .collect::<Result<Vec<_>, Error>>()?;
+            // Parsed before any account is read: bad input fails fast and reads nothing.
+            let mut proposed = texts
+                .iter()
+                .map(|(file, text)| {
+                    Ok((
+                        file.clone(),
+                        dynamodb_backup_rule::template::parse(file, text, &ctx)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
             let snapshot = match snapshot {
                 Some(path) => load(&path, strict)?,
                 None => {
                     // Only the Regions the tables would be in (and the given one).
                     let mut wanted: Vec<String> = ctx.region.iter().cloned().collect();
-                    for (file, text) in &texts {
-                        for t in dynamodb_backup_rule::template::parse(file, text, &ctx)? {
-                            if let dynamodb_backup_rule::template::Known::Value(r) = t.region {
-                                if !wanted.contains(&r) {
-                                    wanted.push(r);
-                                }
+                    for t in proposed.iter().flat_map(|(_, tables)| tables) {
+                        if let dynamodb_backup_rule::template::Known::Value(r) = &t.region {
+                            if !wanted.contains(r) {
+                                wanted.push(r.clone());
                             }
                         }
                     }
@@ -515,13 +522,12 @@ fn run(command: Command, strict: bool, out: &mut impl Write) -> Result<bool, Err
                     live::catalogs(wanted)?
                 }
             };
+            // `AWS::AccountId` is known now; only a file that names it is read again.
             ctx.account = Some(snapshot.account_id.clone());
-            let mut proposed = Vec::new();
-            for (file, text) in &texts {
-                proposed.push((
-                    file.clone(),
-                    dynamodb_backup_rule::template::parse(file, text, &ctx)?,
-                ));
+            for ((file, text), (_, tables)) in texts.iter().zip(proposed.iter_mut()) {
+                if text.contains("AWS::AccountId") {
+                    *tables = dynamodb_backup_rule::template::parse(file, text, &ctx)?;
+                }
             }
             let mut checked = rule::proposed::check_all(&params, proposed, &snapshot)?;
             // Each NON_COMPLIANT table's first verified fix, Region by Region.
