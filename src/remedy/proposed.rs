@@ -36,8 +36,7 @@ pub fn proposed_fixes(
     for t in tables {
         *count.entry(t.arn.arn.as_str()).or_default() += 1;
     }
-    let (unique, shared): (Vec<&Table>, Vec<&Table>) =
-        tables.iter().partition(|t| count[t.arn.arn.as_str()] == 1);
+    let shared = |t: &Table| count[t.arn.arn.as_str()] > 1;
     let remediate = |tables: Vec<Table>| -> HashMap<String, String> {
         let region = RegionSnapshot {
             catalog: catalog.clone(),
@@ -49,21 +48,20 @@ pub fn proposed_fixes(
             .filter_map(|r| Some((r.resource_arn.clone(), said(r.first_verified()?))))
             .collect()
     };
+    let unique: Vec<Table> = tables.iter().filter(|t| !shared(t)).cloned().collect();
     let mut found = if unique.is_empty() {
         HashMap::new()
     } else {
-        remediate(unique.into_iter().cloned().collect())
+        remediate(unique)
     };
-    let mut alone: HashMap<*const Table, Option<String>> = HashMap::new();
-    for t in shared {
-        let fix = remediate(vec![t.clone()]).remove(&t.arn.arn);
-        alone.insert(t as *const Table, fix);
-    }
     tables
         .iter()
-        .map(|t| match alone.remove(&(t as *const Table)) {
-            Some(fix) => fix,
-            None => found.remove(&t.arn.arn),
+        .map(|t| {
+            if shared(t) {
+                remediate(vec![t.clone()]).remove(&t.arn.arn)
+            } else {
+                found.remove(&t.arn.arn)
+            }
         })
         .collect()
 }
