@@ -59,37 +59,32 @@ impl Default for Settings {
     }
 }
 
-fn millis_from_env(var: &str, default: Duration) -> Result<Duration, Error> {
+/// A whole number above 0 from the environment, `None` when unset; `unit` names it in the
+/// error ("milliseconds", "requests per second").
+fn positive_from_env(var: &str, unit: &str) -> Result<Option<u32>, Error> {
     match std::env::var(var) {
-        Err(_) => Ok(default),
-        Ok(v) => v
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(Duration::from_millis)
-            .ok_or_else(|| Error::InvalidParameters {
-                name: format!("environment variable {var}"),
-                expected: format!("a whole number of milliseconds above 0, got `{v}`"),
-                source: None,
-            }),
-    }
-}
-
-fn rate_from_env(var: &str, default: u32) -> Result<u32, Error> {
-    match std::env::var(var) {
-        Err(_) => Ok(default),
+        Err(_) => Ok(None),
         Ok(v) => v
             .trim()
             .parse::<u32>()
             .ok()
             .filter(|n| *n > 0)
+            .map(Some)
             .ok_or_else(|| Error::InvalidParameters {
                 name: format!("environment variable {var}"),
-                expected: format!("a whole number of requests per second above 0, got `{v}`"),
+                expected: format!("a whole number of {unit} above 0, got `{v}`"),
                 source: None,
             }),
     }
+}
+
+fn millis_from_env(var: &str, default: Duration) -> Result<Duration, Error> {
+    Ok(positive_from_env(var, "milliseconds")?
+        .map_or(default, |ms| Duration::from_millis(u64::from(ms))))
+}
+
+fn rate_from_env(var: &str, default: u32) -> Result<u32, Error> {
+    Ok(positive_from_env(var, "requests per second")?.unwrap_or(default))
 }
 
 impl Settings {
